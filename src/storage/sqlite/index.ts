@@ -1,0 +1,366 @@
+// SQLite storage backend (the embedded default), on better-sqlite3.
+// better-sqlite3 is synchronous: every method runs to completion before the next one starts, so
+// within this process statements never interleave; the async signatures only match the interface.
+// The SQL stays plain (ON CONFLICT, no SQLite-only types) so the PostgreSQL backend can mirror it.
+// The user column is `username` because `user` is reserved in PostgreSQL.
+
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { StorageError, cursorNotFound } from '../errors.js';
+import type {
+  AccountRecord, AccountStore, ArchiveItem, ArchiveQuery, ArchiveResult, ArchiveStore,
+  KeyValStore, MapStore, StorageBackend,
+} from '../types.js';
+
+/** Numbered schema steps. Append new steps; never edit one that has shipped. */
+const MIGRATIONS: readonly { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE accounts (
+        host TEXT NOT NULL,
+        username TEXT NOT NULL,
+        record TEXT NOT NULL,          -- AccountRecord as JSON: SCRAM credentials, never a password
+        created_at INTEGER NOT NULL,   -- ms since the epoch, for admin queries
+        PRIMARY KEY (host, username)
+      );
+      CREATE TABLE keyval (
+        store TEXT NOT NULL,
+        host TEXT NOT NULL,
+        username TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (store, host, username)
+      );
+      CREATE TABLE map (
+        store TEXT NOT NULL,
+        host TEXT NOT NULL,
+        username TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (store, host, username, key)
+      );
+      CREATE TABLE archive (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- insertion order; AUTOINCREMENT never reuses a deleted seq
+        store TEXT NOT NULL,
+        host TEXT NOT NULL,
+        username TEXT NOT NULL,
+        id TEXT NOT NULL,
+        when_ms INTEGER NOT NULL,
+        with_jid TEXT NOT NULL,
+        value TEXT NOT NULL,
+        UNIQUE (store, host, username, id)
+      );
+      CREATE INDEX archive_by_when ON archive (store, host, username, when_ms);
+      CREATE INDEX archive_by_with ON archive (store, host, username, with_jid, seq);
+    `,
+  },
+];
+
+type Param = string | number;
+
+/** The open database plus its prepared statements, shared by the stores of one backend. */
+class Connection {
+  #db: Database.Database | undefined;
+  readonly #statements = new Map<string, Database.Statement<Param[]>>();
+
+  get db(): Database.Database {
+    if (!this.#db) throw new StorageError('not-open', 'sqlite backend is not open');
+    return this.#db;
+  }
+
+  set db(db: Database.Database | undefined) {
+    this.#db = db;
+    this.#statements.clear();
+  }
+
+  get isOpen(): boolean {
+    return this.#db !== undefined;
+  }
+
+  /** Prepares each distinct SQL string once. The set of strings is small and fixed (see archiveFilter). */
+  stmt(sql: string): Database.Statement<Param[]> {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare<Param[]>(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  get<Row>(sql: string, ...params: Param[]): Row | undefined {
+    return this.stmt(sql).get(...params) as Row | undefined;
+  }
+
+  all<Row>(sql: string, ...params: Param[]): Row[] {
+    return this.stmt(sql).all(...params) as Row[];
+  }
+
+  run(sql: string, ...params: Param[]): number {
+    return this.stmt(sql).run(...params).changes;
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+}
+
+function migrate(db: Database.Database): void {
+  // IMMEDIATE takes the write lock up front, so two processes opening a fresh file at once
+  // run the steps one after the other and the second finds them applied.
+  db.transaction(() => {
+    db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    const { current } = db.prepare('SELECT MAX(version) AS current FROM schema_migrations').get() as { current: number | null };
+    const latest = MIGRATIONS[MIGRATIONS.length - 1].version;
+    if ((current ?? 0) > latest) {
+      throw new Error(`database schema version ${current} is newer than this Quire supports (${latest}); upgrade Quire`);
+    }
+    const record = db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)');
+    for (const step of MIGRATIONS) {
+      if (step.version <= (current ?? 0)) continue;
+      db.exec(step.sql);
+      record.run(step.version, Date.now());
+    }
+  }).immediate();
+}
+
+export interface SqliteOptions {
+  /** Database file path, or ':memory:'. */
+  path: string;
+}
+
+export class SqliteBackend implements StorageBackend {
+  readonly kind = 'sqlite';
+  readonly accounts: AccountStore;
+  readonly #path: string;
+  readonly #conn = new Connection();
+
+  constructor(opts: SqliteOptions) {
+    this.#path = opts.path;
+    this.accounts = accountStore(this.#conn);
+  }
+
+  async open(): Promise<void> {
+    if (this.#conn.isOpen) return;
+    if (this.#path !== ':memory:') mkdirSync(dirname(this.#path), { recursive: true });
+    const db = new Database(this.#path);
+    try {
+      // Set first, so the pragmas and migrations below wait for another process's lock instead of failing.
+      db.pragma('busy_timeout = 5000');
+      db.pragma('journal_mode = WAL');
+      // NORMAL rather than FULL: in WAL mode NORMAL never corrupts the database and loses nothing when
+      // the process crashes; only a power loss or OS crash can roll back the last few commits (those
+      // since the last WAL sync). FULL would fsync on every commit, i.e. every archived message, which
+      // on ordinary disks caps throughput at a few hundred writes per second. A chat server can afford
+      // to lose the final moments before a power cut; it cannot afford that ceiling.
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      migrate(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    this.#conn.db = db;
+  }
+
+  async close(): Promise<void> {
+    if (!this.#conn.isOpen) return;
+    const db = this.#conn.db;
+    this.#conn.db = undefined;
+    try {
+      // Fold the WAL back into the main file so a copied/backed-up .db file is complete on its own.
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      db.close();
+    }
+  }
+
+  keyval(store: string): KeyValStore {
+    const conn = this.#conn;
+    return {
+      async get(host, user) {
+        const row = conn.get<{ value: string }>(
+          'SELECT value FROM keyval WHERE store = ? AND host = ? AND username = ?', store, host, user);
+        return row ? row.value : null;
+      },
+      async set(host, user, value) {
+        if (value === null) {
+          conn.run('DELETE FROM keyval WHERE store = ? AND host = ? AND username = ?', store, host, user);
+        } else {
+          conn.run(
+            'INSERT INTO keyval (store, host, username, value) VALUES (?, ?, ?, ?) ' +
+            'ON CONFLICT (store, host, username) DO UPDATE SET value = excluded.value',
+            store, host, user, value);
+        }
+      },
+    };
+  }
+
+  map(store: string): MapStore {
+    const conn = this.#conn;
+    const set = (host: string, user: string, key: string, value: string | null) => {
+      if (value === null) {
+        conn.run('DELETE FROM map WHERE store = ? AND host = ? AND username = ? AND key = ?', store, host, user, key);
+      } else {
+        conn.run(
+          'INSERT INTO map (store, host, username, key, value) VALUES (?, ?, ?, ?, ?) ' +
+          'ON CONFLICT (store, host, username, key) DO UPDATE SET value = excluded.value',
+          store, host, user, key, value);
+      }
+    };
+    return {
+      async get(host, user, key) {
+        const row = conn.get<{ value: string }>(
+          'SELECT value FROM map WHERE store = ? AND host = ? AND username = ? AND key = ?', store, host, user, key);
+        return row ? row.value : null;
+      },
+      async set(host, user, key, value) {
+        set(host, user, key, value);
+      },
+      async setMany(host, user, entries) {
+        conn.transaction(() => {
+          for (const [key, value] of entries) set(host, user, key, value);
+        });
+      },
+      async getAll(host, user) {
+        const rows = conn.all<{ key: string; value: string }>(
+          'SELECT key, value FROM map WHERE store = ? AND host = ? AND username = ? ORDER BY key', store, host, user);
+        return new Map(rows.map((row) => [row.key, row.value]));
+      },
+      async deleteAll(host, user) {
+        conn.run('DELETE FROM map WHERE store = ? AND host = ? AND username = ?', store, host, user);
+      },
+    };
+  }
+
+  archive(store: string): ArchiveStore {
+    return archiveStore(this.#conn, store);
+  }
+}
+
+function accountStore(conn: Connection): AccountStore {
+  return {
+    async get(host, user) {
+      const row = conn.get<{ record: string }>('SELECT record FROM accounts WHERE host = ? AND username = ?', host, user);
+      return row ? (JSON.parse(row.record) as AccountRecord) : null;
+    },
+    async create(host, user, record) {
+      return conn.run(
+        'INSERT INTO accounts (host, username, record, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+        host, user, JSON.stringify(record), record.createdAt) === 1;
+    },
+    async update(host, user, record) {
+      return conn.run(
+        'UPDATE accounts SET record = ?, created_at = ? WHERE host = ? AND username = ?',
+        JSON.stringify(record), record.createdAt, host, user) === 1;
+    },
+    async delete(host, user) {
+      return conn.transaction(() => {
+        // Data is purged only for an existing account, so deleting '' (no account) keeps host-wide data.
+        if (conn.run('DELETE FROM accounts WHERE host = ? AND username = ?', host, user) === 0) return false;
+        // These scan the tables (their keys lead with store); account deletion is rare enough for that.
+        for (const table of ['keyval', 'map', 'archive']) {
+          conn.run(`DELETE FROM ${table} WHERE host = ? AND username = ?`, host, user);
+        }
+        return true;
+      });
+    },
+    async list(host) {
+      return conn.all<{ username: string }>('SELECT username FROM accounts WHERE host = ? ORDER BY username', host)
+        .map((row) => row.username);
+    },
+  };
+}
+
+interface ArchiveRow {
+  id: string;
+  when_ms: number;
+  with_jid: string;
+  value: string;
+}
+
+interface ArchiveFilter {
+  with?: string;
+  start?: number;
+  end?: number;
+  ids?: string[];
+  afterSeq?: number;
+  beforeSeq?: number;
+}
+
+/**
+ * WHERE clause for one user's archive plus the optional filters, pushing parameters in order.
+ * Each optional part is either present or not, so there are few distinct SQL strings to cache;
+ * ids travel as one JSON parameter for the same reason (a variable `IN (?, ?, …)` would not).
+ */
+function archiveFilter(store: string, host: string, user: string, f: ArchiveFilter, params: Param[]): string {
+  let sql = 'store = ? AND host = ? AND username = ?';
+  params.push(store, host, user);
+  if (f.with !== undefined) { sql += ' AND with_jid = ?'; params.push(f.with); }
+  if (f.start !== undefined) { sql += ' AND when_ms >= ?'; params.push(f.start); }
+  if (f.end !== undefined) { sql += ' AND when_ms <= ?'; params.push(f.end); }
+  if (f.afterSeq !== undefined) { sql += ' AND seq > ?'; params.push(f.afterSeq); }
+  if (f.beforeSeq !== undefined) { sql += ' AND seq < ?'; params.push(f.beforeSeq); }
+  if (f.ids !== undefined) { sql += ' AND id IN (SELECT value FROM json_each(?))'; params.push(JSON.stringify(f.ids)); }
+  return sql;
+}
+
+function archiveStore(conn: Connection, store: string): ArchiveStore {
+  const seqOf = (host: string, user: string, id: string): number => {
+    const row = conn.get<{ seq: number }>(
+      'SELECT seq FROM archive WHERE store = ? AND host = ? AND username = ? AND id = ?', store, host, user, id);
+    if (!row) throw cursorNotFound(id);
+    return row.seq;
+  };
+
+  return {
+    async append(host, user, item) {
+      const id = item.id ?? randomBytes(9).toString('base64url');
+      conn.transaction(() => {
+        // Replacing deletes and re-inserts, so the item takes a new seq: it moves to the end.
+        conn.run('DELETE FROM archive WHERE store = ? AND host = ? AND username = ? AND id = ?', store, host, user, id);
+        conn.run(
+          'INSERT INTO archive (store, host, username, id, when_ms, with_jid, value) VALUES (?, ?, ?, ?, ?, ?, ?)',
+          store, host, user, id, item.when ?? Date.now(), item.with ?? '', item.value);
+      });
+      return id;
+    },
+
+    async query(host, user, q: ArchiveQuery = {}): Promise<ArchiveResult> {
+      const limit = q.limit === undefined || !Number.isFinite(q.limit) ? undefined : Math.max(0, Math.floor(q.limit));
+      // One read transaction: the cursors resolve against the same snapshot the page is read from.
+      const rows = conn.transaction(() => {
+        const params: Param[] = [];
+        const where = archiveFilter(store, host, user, {
+          with: q.with, start: q.start, end: q.end, ids: q.ids,
+          afterSeq: q.after === undefined ? undefined : seqOf(host, user, q.after),
+          beforeSeq: q.before === undefined ? undefined : seqOf(host, user, q.before),
+        }, params);
+        let sql = `SELECT id, when_ms, with_jid, value FROM archive WHERE ${where} ORDER BY seq ${q.reverse ? 'DESC' : 'ASC'}`;
+        // One row more than the page tells whether the page is the last one in this direction.
+        if (limit !== undefined) { sql += ' LIMIT ?'; params.push(limit + 1); }
+        return conn.all<ArchiveRow>(sql, ...params);
+      });
+      const complete = limit === undefined || rows.length <= limit;
+      const page = complete ? rows : rows.slice(0, limit);
+      return { items: page.map(toItem), complete };
+    },
+
+    async count(host, user, q = {}) {
+      const params: Param[] = [];
+      const where = archiveFilter(store, host, user, { with: q.with, start: q.start, end: q.end }, params);
+      return conn.get<{ n: number }>(`SELECT COUNT(*) AS n FROM archive WHERE ${where}`, ...params)!.n;
+    },
+
+    async delete(host, user, filter = {}) {
+      const params: Param[] = [];
+      const where = archiveFilter(store, host, user, { ids: filter.ids, with: filter.with, end: filter.end }, params);
+      return conn.run(`DELETE FROM archive WHERE ${where}`, ...params);
+    },
+  };
+}
+
+function toItem(row: ArchiveRow): ArchiveItem {
+  return { id: row.id, when: row.when_ms, with: row.with_jid, value: row.value };
+}
