@@ -34,7 +34,7 @@ export class Element {
   append(child: Node): this {
     if (typeof child !== 'string') {
       child.parent = this;
-      if (!child.ns && !child.attrs.xmlns && !child.name.includes(':')) child.ns = this.ns;
+      if (!child.ns && child.attrs.xmlns === undefined && !child.name.includes(':')) child.ns = this.ns;
     }
     this.children.push(child);
     return this;
@@ -112,9 +112,9 @@ export class Element {
 }
 
 /** Builds an element: xml('message', { to, type: 'chat' }, xml('body', {}, 'hi')). */
-export function xml(name: string, attrs: Attrs | null = {}, ...children: (Node | Node[] | null | undefined | false)[]): Element {
+export function xml(name: string, attrs: Record<string, string | undefined> | null = {}, ...children: (Node | Node[] | null | undefined | false)[]): Element {
   const clean: Attrs = {};
-  if (attrs) for (const key in attrs) if (attrs[key] !== undefined && attrs[key] !== null) clean[key] = attrs[key];
+  if (attrs) for (const key in attrs) if (attrs[key] !== undefined && attrs[key] !== null) clean[key] = attrs[key]!;
   const element = new Element(name, clean);
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
@@ -124,12 +124,13 @@ export function xml(name: string, attrs: Attrs | null = {}, ...children: (Node |
   return element;
 }
 
-const textEscapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+// '\r' too: a literal CR would come back as '\n' (XML 1.0 §2.11 end-of-line handling).
+const textEscapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '\r': '&#13;' };
 const attrEscapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\n': '&#10;', '\r': '&#13;', '\t': '&#9;' };
 
 export function escapeText(text: string): string {
   // Fast path: most text needs no escaping.
-  return /[&<>]/.test(text) ? text.replace(/[&<>]/g, (c) => textEscapes[c]) : text;
+  return /[&<>\r]/.test(text) ? text.replace(/[&<>\r]/g, (c) => textEscapes[c]) : text;
 }
 
 export function escapeAttr(value: string): string {

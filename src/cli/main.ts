@@ -1,0 +1,220 @@
+// The `quire` command.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { resolve } from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { ConfigError, DEFAULT_CONFIG_YAML, defaultConfig, loadConfigFile, type LoadedConfig } from '../config/index.js';
+import { AccountError, Accounts } from '../core/accounts.js';
+import { parseJid, JidError } from '../core/jid/index.js';
+import { silentLogger } from '../core/logger.js';
+import { CertificateError, hostsNotCovered, readCertificate } from '../transports/certs.js';
+import { enabledModules, loadCertificate, openStorage, startServer } from '../start.js';
+import { QUIRE_VERSION } from '../version.js';
+
+/** A problem the user can fix: printed without a stack trace, exit code 1 (2 for config errors). */
+class UserError extends Error {}
+
+const CONFIG_HELP = 'config file (default: ./quire.yaml if it exists, else the built-in localhost config)';
+
+function loadConfig(path: string | undefined): LoadedConfig {
+  if (path) return loadConfigFile(resolve(path));
+  if (existsSync('quire.yaml')) return loadConfigFile(resolve('quire.yaml'));
+  return defaultConfig(process.cwd());
+}
+
+/** user@host: the account and the served host it belongs to. */
+function parseAccount(loaded: LoadedConfig, text: string): { host: string; user: string } {
+  let jid;
+  try {
+    jid = parseJid(text.includes('@') ? text : `${text}@${loaded.config.hosts[0]}`);
+  } catch (err) {
+    throw new UserError(`"${text}" is not a valid account address: ${(err as JidError).message}`);
+  }
+  if (!jid.local || jid.resource) throw new UserError(`"${text}" is not an account address; write it as user@${loaded.config.hosts[0]}`);
+  if (!loaded.config.hosts.includes(jid.domain)) throw new UserError(`${jid.domain} is not one of the hosts in ${loaded.config.source} (${loaded.config.hosts.join(', ')})`);
+  return { host: jid.domain, user: jid.local };
+}
+
+/** The password from --password, a piped stdin line, or a hidden prompt (asked twice). */
+async function readPassword(given: string | undefined): Promise<string> {
+  if (given !== undefined) return given;
+  if (!process.stdin.isTTY) {
+    const text = readFileSync(0, 'utf8');
+    const line = text.split(/\r?\n/)[0];
+    if (!line) throw new UserError('no password on standard input');
+    return line;
+  }
+  const ask = (prompt: string) =>
+    new Promise<string>((done) => {
+      const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true });
+      // Hide what is typed.
+      (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = (s: string) => {
+        if (s.includes(prompt)) process.stdout.write(prompt);
+      };
+      rl.question(prompt, (answer) => {
+        rl.close();
+        process.stdout.write('\n');
+        done(answer);
+      });
+    });
+  const first = await ask('Password: ');
+  if ((await ask('Again: ')) !== first) throw new UserError('the two passwords differ');
+  return first;
+}
+
+async function withAccounts<T>(configPath: string | undefined, fn: (accounts: Accounts, loaded: LoadedConfig) => Promise<T>): Promise<T> {
+  const loaded = loadConfig(configPath);
+  const storage = await openStorage(loaded);
+  try {
+    return await fn(new Accounts(storage.accounts), loaded);
+  } finally {
+    await storage.close();
+  }
+}
+
+function howToConnect(loaded: LoadedConfig, ports: Record<string, number>, selfSigned: boolean, certPath: string): string {
+  const host = loaded.config.hosts[0];
+  const lines = [`Quire ${QUIRE_VERSION} is serving ${loaded.config.hosts.join(', ')} (config: ${loaded.config.source}, data: ${loaded.config.data_dir})`];
+  if (ports.c2s) lines.push(`  Clients connect to ${host}, port ${ports.c2s} (STARTTLS)${ports.c2s_tls ? ` or ${ports.c2s_tls} (direct TLS)` : ''}.`);
+  lines.push(`  Create an account:  npx quire user add alice@${host}`);
+  if ('register' in loaded.config.modules) lines.push('  or register from your client: in-band registration (XEP-0077) is on.');
+  if (selfSigned) lines.push(`  The TLS certificate is self-signed (${certPath}): accept it in your client once, or set tls.cert and tls.key.`);
+  lines.push('  Stop with Ctrl+C.');
+  return lines.join('\n');
+}
+
+export function buildProgram(): Command {
+  const program = new Command('quire').description('Quire: an XMPP server that is also a data store and a publishing platform').version(QUIRE_VERSION, '-V, --version');
+  program.exitOverride();
+
+  program
+    .command('start')
+    .description('run the server')
+    .option('-c, --config <path>', CONFIG_HELP)
+    .action(async (opts: { config?: string }) => {
+      const loaded = loadConfig(opts.config);
+      const running = await startServer(loaded);
+      process.stdout.write(howToConnect(loaded, running.ports, running.certificate.selfSigned, running.certificate.source) + '\n');
+      const stop = async (signal: string) => {
+        running.log.info({ signal }, 'signal received');
+        await running.stop();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void stop('SIGINT'));
+      process.once('SIGTERM', () => void stop('SIGTERM'));
+    });
+
+  const user = program.command('user').description('manage accounts');
+  user
+    .command('add <jid>')
+    .description('create an account (the password comes from --password, standard input, or a prompt)')
+    .option('-c, --config <path>', CONFIG_HELP)
+    .option('-p, --password <password>', 'the password (visible in the process list: prefer the prompt or stdin)')
+    .action(async (jid: string, opts: { config?: string; password?: string }) => {
+      await withAccounts(opts.config, async (accounts, loaded) => {
+        const { host, user } = parseAccount(loaded, jid);
+        const created = await accounts.create(host, user, await readPassword(opts.password));
+        console.log(`created ${created}@${host}`);
+      });
+    });
+  user
+    .command('passwd <jid>')
+    .description("change an account's password")
+    .option('-c, --config <path>', CONFIG_HELP)
+    .option('-p, --password <password>', 'the new password')
+    .action(async (jid: string, opts: { config?: string; password?: string }) => {
+      await withAccounts(opts.config, async (accounts, loaded) => {
+        const { host, user } = parseAccount(loaded, jid);
+        if (!(await accounts.exists(host, user))) throw new UserError(`${user}@${host} does not exist`);
+        await accounts.setPassword(host, user, await readPassword(opts.password));
+        console.log(`changed the password of ${user}@${host}`);
+      });
+    });
+  user
+    .command('delete <jid>')
+    .description('delete an account and all its data')
+    .option('-c, --config <path>', CONFIG_HELP)
+    .action(async (jid: string, opts: { config?: string }) => {
+      await withAccounts(opts.config, async (accounts, loaded) => {
+        const { host, user } = parseAccount(loaded, jid);
+        await accounts.delete(host, user);
+        console.log(`deleted ${user}@${host}`);
+      });
+    });
+  user
+    .command('list [host]')
+    .description("list a host's accounts (default: every host)")
+    .option('-c, --config <path>', CONFIG_HELP)
+    .action(async (hostName: string | undefined, opts: { config?: string }) => {
+      await withAccounts(opts.config, async (accounts, loaded) => {
+        const hosts = hostName ? [hostName] : loaded.config.hosts;
+        for (const host of hosts) {
+          if (!loaded.config.hosts.includes(host)) throw new UserError(`${host} is not one of the configured hosts (${loaded.config.hosts.join(', ')})`);
+          for (const name of (await accounts.list(host)).sort()) console.log(`${name}@${host}`);
+        }
+      });
+    });
+
+  program
+    .command('check')
+    .description('check the config file, modules and certificates without starting')
+    .option('-c, --config <path>', CONFIG_HELP)
+    .action(async (opts: { config?: string }) => {
+      const loaded = loadConfig(opts.config);
+      const modules = enabledModules(loaded);
+      const { config } = loaded;
+      console.log(`config ${config.source}: ok`);
+      console.log(`  hosts: ${config.hosts.join(', ')}`);
+      console.log(`  modules: ${[...modules.keys()].join(', ')}`);
+      console.log(`  storage: ${config.storage.backend}${config.storage.backend === 'sqlite' ? ` (${config.storage.path})` : ''}`);
+      if (config.tls.cert && config.tls.key) {
+        const pair = readCertificate(config.tls.cert, config.tls.key);
+        const missing = hostsNotCovered(pair.cert, config.hosts);
+        if (missing.length) throw new UserError(`the certificate ${pair.source} does not name ${missing.join(', ')}; clients will refuse it`);
+        console.log(`  certificate ${pair.source}: ok${pair.selfSigned ? ' (self-signed)' : ''}`);
+      } else {
+        const pair = await loadCertificate(loaded, silentLogger);
+        console.log(`  certificate: self-signed, ${pair.source}`);
+      }
+    });
+
+  program
+    .command('init')
+    .description('write a commented quire.yaml to start from')
+    .argument('[path]', 'where to write it', 'quire.yaml')
+    .action((path: string) => {
+      if (existsSync(path)) throw new UserError(`${path} exists already; not overwriting it`);
+      writeFileSync(path, DEFAULT_CONFIG_YAML);
+      console.log(`wrote ${path}; edit it, then run: quire check --config ${path}`);
+    });
+
+  program
+    .command('version')
+    .description('print the version')
+    .action(() => console.log(`quire ${QUIRE_VERSION} (Node.js ${process.version})`));
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      return 2;
+    }
+    if (err instanceof UserError || err instanceof AccountError || err instanceof CertificateError) {
+      console.error(`quire: ${err.message}`);
+      return 1;
+    }
+    console.error(err);
+    return 1;
+  }
+}
+
+const code = await main(process.argv);
+// `start` keeps running; other commands exit with their code.
+if (code !== 0 || !process.argv.includes('start')) process.exitCode = code;

@@ -1,0 +1,68 @@
+/** The example config written by `quire init` and shown in the docs. It must load as is (a test checks). */
+export const DEFAULT_CONFIG_YAML = `# Quire configuration.
+# Relative paths are resolved against the folder this file is in.
+# Every setting except hosts has a default; the values shown below are those defaults unless noted.
+
+# The domains this server serves (users are alice@<host>). Lowercase DNS names; localhost is fine for testing.
+hosts:
+  - localhost
+
+# Where Quire keeps its database, generated certificates and uploads.
+data_dir: ./data
+
+storage:
+  backend: sqlite          # sqlite (embedded, the default) | postgres | memory (lost on restart; for tests)
+  path: quire.sqlite       # sqlite only; relative to data_dir
+  # url: postgres://quire:secret@localhost:5432/quire   # postgres only, and then required
+
+listeners:
+  c2s:                     # client connections, upgraded with STARTTLS (RFC 6120)
+    enabled: true
+    host: '::'             # '::' listens on all IPv6 and IPv4 addresses
+    port: 5222
+  c2s_tls:                 # client connections with TLS from the first byte (XEP-0368)
+    enabled: true
+    host: '::'
+    port: 5223
+
+tls:
+  # Without cert and key, Quire generates a self-signed certificate for the hosts in data_dir.
+  # Clients will warn about it: use a real certificate (e.g. from Let's Encrypt) in production.
+  # cert: /etc/letsencrypt/live/example.org/fullchain.pem
+  # key: /etc/letsencrypt/live/example.org/privkey.pem
+  required: true           # refuse authentication before TLS
+
+auth:
+  # Allow only these SASL mechanisms (default: all of them). Known mechanisms:
+  # SCRAM-SHA-512-PLUS, SCRAM-SHA-512, SCRAM-SHA-256-PLUS, SCRAM-SHA-256, SCRAM-SHA-1-PLUS, SCRAM-SHA-1, PLAIN
+  # mechanisms: [SCRAM-SHA-512-PLUS, SCRAM-SHA-512, SCRAM-SHA-256-PLUS, SCRAM-SHA-256]
+  max_failures: 5          # failed logins per address or account within failure_window before throttling
+  failure_window: 60       # seconds
+
+limits:
+  max_stanza_size: 262144  # bytes; RFC 6120 requires at least 10000
+  max_depth: 32            # XML element nesting
+  max_attributes: 64       # per element
+  connection_timeout: 60   # seconds to finish TLS, authentication and resource binding
+  max_sessions_per_account: 10
+  rate:                    # inbound bytes per connection
+    bytes_per_second: 65536
+    burst: 262144
+
+# Enabled features, in order. Either a list of names, or a mapping of name to options:
+#   modules:
+#     ping:
+#     disco:
+#     register: { }
+# Without a modules key, Quire enables disco, ping, version and time.
+modules:
+  - disco                  # XEP-0030 service discovery
+  - ping                   # XEP-0199
+  - version                # XEP-0092 software version
+  - time                   # XEP-0202 entity time
+  # - register             # XEP-0077 in-band registration: lets anyone create an account
+
+log:
+  level: info              # trace | debug | info | warn | error | fatal
+  # format: pretty         # pretty | json (default: pretty on a terminal, json otherwise)
+`;

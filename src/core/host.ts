@@ -1,0 +1,42 @@
+// A served domain (virtual host): its events, its modules and what disco says about it.
+import { EventBus } from './events.js';
+import { parseJid, type Jid } from './jid/index.js';
+import type { Logger } from './logger.js';
+import type { Identity, ModuleContext } from './module-api.js';
+import type { Server } from './server.js';
+import type { Session } from './session.js';
+import type { Element } from './xml/element.js';
+
+/** What every stanza event carries. */
+export interface StanzaEvent {
+  stanza: Element;
+  /** The local client session it came from, or null when the server or a module sent it. */
+  origin: Session | null;
+  from: Jid;
+  to: Jid;
+  host: Host;
+}
+
+export class Host {
+  readonly events = new EventBus();
+  /** disco#info features of the domain, filled by the enabled modules. */
+  readonly features = new Set<string>();
+  /** disco#info features of every account's bare JID. */
+  readonly accountFeatures = new Set<string>();
+  readonly identities: Identity[] = [];
+  readonly discoExtensions: (() => Element)[] = [];
+  /** disco#items of the domain (services such as pubsub.<host>). */
+  readonly discoItems: { jid: string; name?: string; node?: string }[] = [];
+  readonly modules = new Map<string, ModuleContext>();
+  readonly jid: Jid;
+  readonly log: Logger;
+
+  constructor(
+    readonly name: string,
+    readonly server: Server,
+    log: Logger,
+  ) {
+    this.jid = parseJid(name);
+    this.log = log.child({ host: name });
+  }
+}

@@ -1,0 +1,180 @@
+// defineModule() and the context a module gets. A module declares what it is and registers
+// handlers; the core collects its disco features, validates its options and tears it down.
+import type { Handler, FoldHandler } from './events.js';
+import type { Host, StanzaEvent } from './host.js';
+import type { Jid } from './jid/index.js';
+import type { Logger } from './logger.js';
+import type { Session } from './session.js';
+import { StanzaError, errorReply, iqResult } from './stanza.js';
+import { Element } from './xml/element.js';
+import type { KeyValStore, MapStore, ArchiveStore } from './storage-api.js';
+import type { Accounts } from './accounts.js';
+import type { Server } from './server.js';
+
+/** Anything with zod's parse(): the core does not import zod, the config layer validates with it. */
+export interface OptionsSchema<O> {
+  parse(input: unknown): O;
+}
+
+export interface ModuleDefinition<O = unknown> {
+  /** The name used in the config's `modules` list. */
+  name: string;
+  /** The specification it implements, for docs and `quire check` ('XEP-0199'). */
+  spec?: string;
+  description?: string;
+  options?: OptionsSchema<O>;
+  /** Modules that must be enabled too (loaded first). */
+  dependencies?: string[];
+  setup(m: ModuleContext<O>): void | Promise<void>;
+}
+
+export function defineModule<O = Record<string, never>>(definition: ModuleDefinition<O>): ModuleDefinition<O> {
+  return definition;
+}
+
+export interface IqRequest {
+  stanza: Element;
+  /** The first child element: what the IQ asks about. */
+  payload: Element;
+  from: Jid;
+  /** The addressee; for a request with no 'to' from a client, the client's own bare JID (RFC 6120 §10.3.3). */
+  to: Jid;
+  origin: Session | null;
+}
+
+/** What an IQ handler returns: a payload for the result, nothing for an empty result, or a whole stanza. */
+export type IqHandlerResult = Element | null | undefined | void | { reply: Element };
+export type IqHandler = (request: IqRequest) => IqHandlerResult | Promise<IqHandlerResult>;
+
+export interface Identity {
+  category: string;
+  type: string;
+  name?: string;
+}
+
+export class ModuleContext<O = unknown> {
+  private cleanups: (() => void)[] = [];
+  readonly log: Logger;
+
+  constructor(
+    readonly name: string,
+    readonly host: Host,
+    readonly options: O,
+  ) {
+    this.log = host.log.child({ module: name });
+  }
+
+  get server(): Server {
+    return this.host.server;
+  }
+
+  get accounts(): Accounts {
+    return this.host.server.accounts;
+  }
+
+  /** Advertises a disco feature on the host (XEP-0030). */
+  feature(namespace: string): void {
+    this.host.features.add(namespace);
+    this.cleanups.push(() => this.host.features.delete(namespace));
+  }
+
+  /** Advertises a disco feature on every account's bare JID (PEP and the like). */
+  accountFeature(namespace: string): void {
+    this.host.accountFeatures.add(namespace);
+    this.cleanups.push(() => this.host.accountFeatures.delete(namespace));
+  }
+
+  identity(category: string, type: string, name?: string): void {
+    const identity = { category, type, name };
+    this.host.identities.push(identity);
+    this.cleanups.push(() => this.host.identities.splice(this.host.identities.indexOf(identity), 1));
+  }
+
+  /** Adds an XEP-0128 extended-info form to the host's disco#info. */
+  discoExtension(build: () => Element): void {
+    this.host.discoExtensions.push(build);
+    this.cleanups.push(() => this.host.discoExtensions.splice(this.host.discoExtensions.indexOf(build), 1));
+  }
+
+  /** Lists a service in the host's disco#items. */
+  discoItem(jid: string, name?: string, node?: string): void {
+    const item = { jid, name, node };
+    this.host.discoItems.push(item);
+    this.cleanups.push(() => this.host.discoItems.splice(this.host.discoItems.indexOf(item), 1));
+  }
+
+  hook<E = StanzaEvent>(event: string, handler: Handler<E>, priority = 0): void {
+    this.cleanups.push(this.host.events.on(event, handler, priority));
+  }
+
+  fold<V, E>(event: string, handler: FoldHandler<V, E>, priority = 0): void {
+    this.cleanups.push(this.host.events.fold(event, handler, priority));
+  }
+
+  /**
+   * Answers IQs of one type for one payload (namespace + element name), addressed to the host,
+   * to accounts' bare JIDs, or both. Thrown StanzaErrors become error replies.
+   */
+  iq(type: 'get' | 'set', namespace: string, element: string, handler: IqHandler, to: 'host' | 'bare' | 'both' = 'host'): void {
+    const listener = (event: StanzaEvent) => {
+      this.answerIq(event, handler);
+      return true;
+    };
+    const key = `iq-${type}/%s/${namespace}:${element}`;
+    if (to !== 'bare') this.hook(key.replace('%s', 'host'), listener);
+    if (to !== 'host') this.hook(key.replace('%s', 'bare'), listener);
+  }
+
+  private answerIq(event: StanzaEvent, handler: IqHandler): void {
+    const { stanza } = event;
+    const request: IqRequest = { stanza, payload: stanza.firstElement()!, from: event.from, to: event.to, origin: event.origin };
+    const reply = (result: IqHandlerResult) => {
+      if (result && !(result instanceof Element)) this.host.server.router.route(result.reply);
+      else this.host.server.router.route(iqResult(stanza, result ?? null));
+    };
+    const fail = (err: unknown) => {
+      if (!(err instanceof StanzaError)) this.log.error({ err, stanza: stanza.toString() }, 'IQ handler failed');
+      this.host.server.router.route(errorReply(stanza, err instanceof StanzaError ? err : new StanzaError('internal-server-error')));
+    };
+    try {
+      const result = handler(request);
+      if (result instanceof Promise) result.then(reply, fail);
+      else reply(result);
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  /** Sends a stanza through the router, as the server would. */
+  route(stanza: Element): void {
+    this.host.server.router.route(stanza);
+  }
+
+  keyval(store: string): KeyValStore {
+    return this.host.server.storage.keyval(store);
+  }
+
+  map(store: string): MapStore {
+    return this.host.server.storage.map(store);
+  }
+
+  archive(store: string): ArchiveStore {
+    return this.host.server.storage.archive(store);
+  }
+
+  /** Repeats fn every ms milliseconds until the module is unloaded. */
+  every(ms: number, fn: () => void): void {
+    const timer = setInterval(fn, ms);
+    timer.unref();
+    this.cleanups.push(() => clearInterval(timer));
+  }
+
+  onUnload(fn: () => void): void {
+    this.cleanups.push(fn);
+  }
+
+  unload(): void {
+    for (const cleanup of this.cleanups.reverse()) cleanup();
+    this.cleanups = [];
+  }
+}

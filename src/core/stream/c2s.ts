@@ -1,0 +1,433 @@
+// A client-to-server stream: RFC 6120 §4 (streams), §5 (STARTTLS), §6 (SASL), §7 (resource binding).
+// Transport-agnostic: a transport gives it a Connection, feeds it bytes and tells it when the
+// connection is gone. Once a resource is bound it becomes a Session the router delivers to.
+import { randomBytes } from 'node:crypto';
+import type { Host } from '../host.js';
+import { makeJid, prepLocalpart, prepResource, tryParseJid, type Jid, type JidError } from '../jid/index.js';
+import type { Logger } from '../logger.js';
+import { availableMechanisms, createMechanism, decodeSaslPayload, type ChannelBindingType, type SaslContext, type SaslMechanism, type SaslStep } from '../sasl/index.js';
+import type { Closable, Server } from '../server.js';
+import type { Session } from '../session.js';
+import { NS, StanzaError, errorReply, iqResult, streamErrorElement, type StreamErrorCondition } from '../stanza.js';
+import { StreamParser, type StreamErrorCondition as ParserErrorCondition } from '../xml/parser.js';
+import { Element, serializeOpenTag, xml } from '../xml/element.js';
+
+/** What a transport provides to a stream. */
+export interface Connection {
+  readonly remoteAddress: string;
+  /** True once TLS is on (direct TLS, or after STARTTLS). */
+  readonly secure: boolean;
+  /** True when STARTTLS can be offered (plain TCP with a certificate configured). */
+  readonly canStartTls: boolean;
+  /** Bytes written but not yet handed to the kernel. */
+  readonly bufferedBytes: number;
+  write(data: string): void;
+  /** Upgrades the connection in place (RFC 6120 §5.4.3.3); rejects if the handshake fails. */
+  startTls(): Promise<void>;
+  /** Flushes and closes; destroys after a grace period if the peer does not close. */
+  end(): void;
+  channelBinding(type: ChannelBindingType): Buffer | null;
+  channelBindingTypes(): ChannelBindingType[];
+}
+
+/** An IQ from a client that has not authenticated yet; replies go straight back on the stream. */
+export interface UnauthenticatedIq {
+  stanza: Element;
+  host: Host;
+  remoteAddress: string;
+  secure: boolean;
+  reply(stanza: Element): void;
+}
+
+type State = 'awaiting-header' | 'negotiating' | 'starting-tls' | 'bound' | 'closed';
+
+/** RFC 6120 §6.4.5: a reasonable number of SASL retries on one stream before giving up. */
+const MAX_AUTH_ATTEMPTS = 5;
+/** Elements that may queue up while an asynchronous step (SASL, bind) is running. */
+const MAX_PENDING_ELEMENTS = 64;
+
+export class ClientStream implements Closable {
+  private state: State = 'awaiting-header';
+  private parser: StreamParser;
+  private host: Host | null = null;
+  private headerSent = false;
+  private streamId = '';
+  private username: string | null = null;
+  private mechanism: SaslMechanism | null = null;
+  private authAttempts = 0;
+  private session: ClientSession | null = null;
+  private negotiationTimer: NodeJS.Timeout | null;
+  private busy = false;
+  private pending: Element[] = [];
+  private resolveClosed!: () => void;
+  readonly closed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
+  private log: Logger;
+
+  constructor(
+    private server: Server,
+    private connection: Connection,
+  ) {
+    this.log = server.log.child({ remote: connection.remoteAddress });
+    const limits = server.options.limits;
+    this.parser = new StreamParser(
+      {
+        streamStart: (name, attrs, ns) => this.onStreamStart(name, attrs, ns),
+        stanza: (element) => this.onElement(element),
+        streamEnd: () => this.onStreamEnd(),
+        error: (condition, text) => this.onParseError(condition, text),
+      },
+      { maxStanzaBytes: limits.maxStanzaBytes, maxDepth: limits.maxDepth, maxAttributes: limits.maxAttributes },
+    );
+    this.negotiationTimer = setTimeout(() => this.close('connection-timeout', 'Stream negotiation took too long'), limits.connectionTimeout * 1000);
+    this.negotiationTimer.unref();
+    server.connections.add(this);
+  }
+
+  /** Bytes from the transport. */
+  receive(chunk: Buffer): void {
+    if (this.state === 'closed' || this.state === 'starting-tls') return;
+    this.parser.write(chunk);
+  }
+
+  /** The transport lost the connection. */
+  disconnected(): void {
+    if (this.negotiationTimer) clearTimeout(this.negotiationTimer);
+    this.negotiationTimer = null;
+    this.state = 'closed';
+    this.parser.close();
+    this.server.connections.delete(this);
+    if (this.session) this.server.removeSession(this.session);
+    this.resolveClosed();
+  }
+
+  /** Closes the stream, with a stream error (RFC 6120 §4.9) when a condition is given. */
+  close(condition?: StreamErrorCondition, text?: string): void {
+    if (this.state === 'closed') return;
+    if (condition) {
+      this.log.debug({ condition, text }, 'closing stream with an error');
+      if (!this.headerSent) this.sendHeader(this.host?.name ?? this.server.options.hosts[0], undefined);
+      this.connection.write(streamErrorElement(condition, text).toString());
+    }
+    this.connection.write('</stream:stream>');
+    this.state = 'closed';
+    this.parser.close();
+    if (this.session) this.server.removeSession(this.session);
+    this.connection.end();
+  }
+
+  private onParseError(condition: ParserErrorCondition, text: string): void {
+    this.close(condition, text);
+  }
+
+  private onStreamEnd(): void {
+    // RFC 6120 §4.4: answer the closing tag with ours, then close.
+    this.close();
+  }
+
+  // RFC 6120 §4.7 and §4.9.1.2: the response header goes out before any stream error.
+  private onStreamStart(name: string, attrs: Record<string, string>, ns: string): void {
+    const toDomain = attrs.to !== undefined ? tryParseJid(attrs.to) : null;
+    const host = toDomain && toDomain.local === '' && toDomain.resource === '' ? this.server.hostFor(toDomain.domain) : undefined;
+    const from = attrs.from !== undefined ? tryParseJid(attrs.from) ?? undefined : undefined;
+    this.sendHeader(host?.name ?? this.host?.name ?? this.server.options.hosts[0], from?.toString());
+    if (ns !== NS.streams || name.slice(name.indexOf(':') + 1) !== 'stream') return this.close('invalid-namespace', `the stream element must be <stream xmlns="${NS.streams}">`);
+    if (attrs.xmlns !== NS.client) return this.close('invalid-namespace', `the stream's default namespace must be ${NS.client}`);
+    const version = attrs.version;
+    if (version === undefined || !/^1\.\d+$/.test(version)) return this.close('unsupported-version', 'Quire speaks XMPP version 1.0 (RFC 6120)');
+    if (!host) return this.close('host-unknown', attrs.to === undefined ? 'the stream header has no "to" address' : `${attrs.to} is not served here`);
+    if (this.host && this.host !== host) return this.close('host-unknown', 'the host changed on stream restart');
+    this.host = host;
+    this.state = 'negotiating';
+    this.sendFeatures();
+  }
+
+  private sendHeader(hostName: string, to: string | undefined): void {
+    this.streamId = randomBytes(12).toString('base64url');
+    const attrs: Record<string, string> = { xmlns: NS.client, 'xmlns:stream': NS.streams, id: this.streamId, from: hostName, version: '1.0', 'xml:lang': 'en' };
+    if (to) attrs.to = to;
+    this.connection.write("<?xml version='1.0'?>" + serializeOpenTag('stream:stream', attrs));
+    this.headerSent = true;
+  }
+
+  private get tlsPending(): boolean {
+    return !this.connection.secure && this.connection.canStartTls;
+  }
+
+  private sendFeatures(): void {
+    const features = xml('stream:features');
+    if (this.username === null) {
+      const mustTls = this.server.options.tlsRequired && !this.connection.secure;
+      if (this.tlsPending) features.append(xml('starttls', { xmlns: NS.tls }, mustTls ? xml('required') : null));
+      if (!mustTls) {
+        const mechanisms = availableMechanisms(this.saslContext(), this.server.options.saslMechanisms);
+        features.append(xml('mechanisms', { xmlns: NS.sasl }, mechanisms.map((m) => xml('mechanism', {}, m))));
+        // XEP-0440: which channel-binding types the -PLUS mechanisms can use here.
+        const cbTypes = this.connection.channelBindingTypes();
+        if (cbTypes.length) features.append(xml('sasl-channel-binding', { xmlns: NS.saslChannelBinding }, cbTypes.map((type) => xml('channel-binding', { type }))));
+        this.host!.events.runFold('stream-features/unauthenticated', features, { host: this.host, secure: this.connection.secure });
+      }
+    } else {
+      features.append(xml('bind', { xmlns: NS.bind }));
+      // RFC 3921 sessions are obsolete, but old clients wait for the feature; <optional/> tells them to skip it.
+      features.append(xml('session', { xmlns: NS.session }, xml('optional')));
+      this.host!.events.runFold('stream-features/authenticated', features, { host: this.host, secure: this.connection.secure });
+    }
+    this.connection.write(features.toString());
+  }
+
+  private onElement(element: Element): void {
+    if (this.busy) {
+      if (this.pending.length >= MAX_PENDING_ELEMENTS) return this.close('policy-violation', 'too many stanzas sent before the previous step finished');
+      this.pending.push(element);
+      return;
+    }
+    this.handleElement(element);
+  }
+
+  /** Runs an asynchronous negotiation step; elements arriving meanwhile are handled after it, in order. */
+  private async runExclusive(task: () => Promise<void>): Promise<void> {
+    this.busy = true;
+    try {
+      await task();
+    } catch (err) {
+      this.log.error({ err }, 'stream negotiation step failed');
+      this.close('internal-server-error');
+    }
+    this.busy = false;
+    while (!this.busy && this.pending.length && this.state !== 'closed') this.handleElement(this.pending.shift()!);
+  }
+
+  private handleElement(element: Element): void {
+    if (this.state === 'bound') return this.handleStanza(element);
+    if (this.state !== 'negotiating') return;
+    const ns = element.ns;
+    const name = element.localName;
+    if (ns === NS.tls && name === 'starttls') return this.onStartTls();
+    if (this.server.options.tlsRequired && !this.connection.secure) {
+      if (ns === NS.sasl && name === 'auth') return this.sendSaslFailure('encryption-required', 'Use STARTTLS first');
+      return this.close('policy-violation', 'TLS is required: send <starttls/> first');
+    }
+    if (ns === NS.sasl && this.username === null) {
+      if (name === 'auth') return void this.runExclusive(() => this.onAuth(element));
+      if (name === 'response') return void this.runExclusive(() => this.onSaslResponse(element));
+      if (name === 'abort') {
+        this.mechanism = null;
+        return this.sendSaslFailure('aborted');
+      }
+    }
+    if (this.username !== null && element.name === 'iq' && element.ns === NS.client) {
+      const payload = element.firstElement();
+      if (payload?.ns === NS.bind && payload.localName === 'bind' && element.attrs.type === 'set') return void this.runExclusive(() => this.onBind(element, payload));
+      if (payload?.ns === NS.session && payload.localName === 'session') return this.connection.write(iqResult(element).toString());
+    }
+    // Modules may answer a few IQs before authentication (XEP-0077 in-band registration).
+    if (this.username === null && element.name === 'iq' && element.ns === NS.client) {
+      const payload = element.firstElement();
+      const event: UnauthenticatedIq = { stanza: element, host: this.host!, remoteAddress: this.connection.remoteAddress, secure: this.connection.secure, reply: (reply) => this.connection.write(reply.toString()) };
+      if (payload && this.host!.events.fire('iq-unauthenticated/' + payload.ns + ':' + payload.localName, event) !== undefined) return;
+    }
+    // RFC 6120 §4.9.3.12: nothing else before authentication and binding.
+    this.close('not-authorized', 'authenticate and bind a resource first');
+  }
+
+  // RFC 6120 §5.4.2 / §5.4.3.3
+  private onStartTls(): void {
+    if (!this.tlsPending) {
+      this.connection.write(xml('failure', { xmlns: NS.tls }).toString());
+      return this.close();
+    }
+    this.connection.write(xml('proceed', { xmlns: NS.tls }).toString());
+    this.state = 'starting-tls';
+    this.parser.reset();
+    this.connection.startTls().then(
+      () => {
+        if (this.state !== 'starting-tls') return;
+        this.headerSent = false;
+        this.state = 'awaiting-header';
+      },
+      (err: unknown) => {
+        this.log.debug({ err }, 'TLS handshake failed');
+        this.state = 'closed';
+        this.connection.end();
+      },
+    );
+  }
+
+  private saslContext(): SaslContext {
+    const host = this.host!;
+    const accounts = this.server.accounts;
+    return {
+      getCredential: async (username, hash) => (await accounts.get(host.name, username))?.credentials[hash] ?? null,
+      normalizeUsername: (authcid) => {
+        try {
+          return prepLocalpart(authcid);
+        } catch {
+          return null;
+        }
+      },
+      secure: this.connection.secure,
+      channelBinding: (type) => this.connection.channelBinding(type),
+      channelBindingTypes: this.connection.channelBindingTypes(),
+    };
+  }
+
+  private async onAuth(element: Element): Promise<void> {
+    if (this.server.ipThrottle.isBlocked(this.connection.remoteAddress)) {
+      return this.sendSaslFailure('temporary-auth-failure', 'Too many failed login attempts from your address; try again later');
+    }
+    const name = element.attrs.mechanism ?? '';
+    const mechanism = createMechanism(name, this.saslContext(), { enabled: this.server.options.saslMechanisms });
+    if (!mechanism) return this.sendSaslFailure('invalid-mechanism', `${name || 'no mechanism'} is not offered here`);
+    this.mechanism = mechanism;
+    await this.saslStep(element);
+  }
+
+  private async onSaslResponse(element: Element): Promise<void> {
+    if (!this.mechanism) return this.sendSaslFailure('malformed-request', 'no authentication exchange is in progress');
+    await this.saslStep(element);
+  }
+
+  private async saslStep(element: Element): Promise<void> {
+    // RFC 6120 §6.4.2: "=" is an empty response; no text at all is no initial response.
+    let data = decodeSaslPayload(element.text().trim());
+    if (data === 'invalid') return this.sendSaslFailure('incorrect-encoding');
+    if (data === null && element.name === 'response') data = Buffer.alloc(0);
+    const step: SaslStep = await this.mechanism!.step(data);
+    if (this.state !== 'negotiating') return;
+    if (step.kind === 'challenge') {
+      this.connection.write(xml('challenge', { xmlns: NS.sasl }, step.data.toString('base64')).toString());
+      return;
+    }
+    this.mechanism = null;
+    if (step.kind === 'failure') {
+      this.server.ipThrottle.recordFailure(this.connection.remoteAddress);
+      return this.sendSaslFailure(step.condition, step.text);
+    }
+    const host = this.host!;
+    const accountKey = `${step.username}@${host.name}`;
+    if (this.server.accountThrottle.isBlocked(accountKey)) {
+      return this.sendSaslFailure('temporary-auth-failure', 'Too many failed login attempts for this account; try again later');
+    }
+    // RFC 6120 §6.3.8: an authzid other than the account itself is not supported.
+    if (step.authzid !== null && step.authzid !== accountKey) return this.sendSaslFailure('invalid-authzid');
+    this.server.ipThrottle.recordSuccess(this.connection.remoteAddress);
+    this.server.accountThrottle.recordSuccess(accountKey);
+    this.username = step.username;
+    this.connection.write(xml('success', { xmlns: NS.sasl }, step.data && step.data.length ? step.data.toString('base64') : null).toString());
+    // RFC 6120 §6.4.6: both sides restart the stream.
+    this.parser.reset();
+    this.headerSent = false;
+    this.state = 'awaiting-header';
+    this.log = this.log.child({ user: accountKey });
+    this.log.info('authenticated');
+  }
+
+  private sendSaslFailure(condition: string, text?: string): void {
+    this.connection.write(xml('failure', { xmlns: NS.sasl }, xml(condition), text ? xml('text', { 'xml:lang': 'en' }, text) : null).toString());
+    if (condition !== 'aborted' && ++this.authAttempts >= MAX_AUTH_ATTEMPTS) this.close('policy-violation', 'Too many failed authentication attempts');
+  }
+
+  // RFC 6120 §7
+  private async onBind(iq: Element, bind: Element): Promise<void> {
+    const host = this.host!;
+    const bare = `${this.username}@${host.name}`;
+    const requested = bind.getChildText('resource', NS.bind)?.trim();
+    let resource: string;
+    if (requested) {
+      try {
+        resource = prepResource(requested);
+      } catch (err) {
+        // RFC 6120 §7.7.2.1: a resource that cannot be prepared is a bad-request.
+        this.connection.write(errorReply(iq, 'bad-request', (err as JidError).message).toString());
+        return;
+      }
+    } else {
+      resource = 'quire-' + randomBytes(6).toString('base64url');
+    }
+    const existing = [...this.server.sessions.resources(bare)];
+    const replacing = existing.some((s) => s.jid.resource === resource);
+    if (!replacing && existing.length >= this.server.options.limits.maxSessionsPerAccount) {
+      // RFC 6120 §7.6.2.1
+      this.connection.write(errorReply(iq, new StanzaError('resource-constraint', `at most ${this.server.options.limits.maxSessionsPerAccount} sessions per account`)).toString());
+      return;
+    }
+    const jid = makeJid(this.username!, host.name, resource);
+    this.session = new ClientSession(this, jid, host.name, this.connection);
+    this.state = 'bound';
+    if (this.negotiationTimer) clearTimeout(this.negotiationTimer);
+    this.negotiationTimer = null;
+    this.connection.write(iqResult(iq, xml('bind', { xmlns: NS.bind }, xml('jid', {}, jid.full))).toString());
+    this.server.addSession(this.session);
+    this.log = this.log.child({ resource });
+  }
+
+  /** A stanza from a bound client (RFC 6120 §8). */
+  private handleStanza(stanza: Element): void {
+    const session = this.session!;
+    const name = stanza.name;
+    if (stanza.ns !== NS.client || (name !== 'message' && name !== 'presence' && name !== 'iq')) {
+      const handled = this.host!.events.fire('stream-element/' + stanza.ns + ':' + stanza.localName, { stanza, session });
+      if (handled === undefined) this.close('unsupported-stanza-type', `<${stanza.name}/> in ${stanza.ns || 'no namespace'} is not a stanza this server knows`);
+      return;
+    }
+    // RFC 6120 §8.1.2.1: a 'from' must be the client's own JID, else invalid-from; then it is stamped.
+    const from = stanza.attrs.from;
+    if (from !== undefined && from !== session.jid.full) {
+      const parsed = tryParseJid(from);
+      if (!parsed || (!parsed.equals(session.jid) && !parsed.equals(session.jid.bareJid()))) return this.close('invalid-from', `"${from}" is not your address`);
+    }
+    stanza.attrs.from = session.jid.full;
+    if (name === 'iq') {
+      const type = stanza.attrs.type;
+      // RFC 6120 §8.2.3: an IQ needs an id and one of four types.
+      if (stanza.attrs.id === undefined || (type !== 'get' && type !== 'set' && type !== 'result' && type !== 'error')) {
+        stanza.attrs.id ??= '';
+        session.send(errorReply(stanza, 'bad-request', 'an IQ needs an id and a type of get, set, result or error'));
+        return;
+      }
+    }
+    this.server.router.route(stanza, session);
+  }
+
+  /** Writes a stanza to the client, unless the stream is closed or hopelessly behind. */
+  write(stanza: Element): void {
+    if (this.state !== 'bound') return;
+    if (this.connection.bufferedBytes > this.server.options.limits.maxOutboundBuffer) {
+      return this.close('policy-violation', 'too much unread data queued for this client');
+    }
+    this.connection.write(stanza.toString());
+  }
+}
+
+/** A bound resource: what the router and modules see. */
+class ClientSession implements Session {
+  readonly id: string;
+  priority = 0;
+  presence: Element | null = null;
+  readonly data = new Map<string, unknown>();
+
+  constructor(
+    private stream: ClientStream,
+    readonly jid: Jid,
+    readonly host: string,
+    private connection: Connection,
+  ) {
+    this.id = randomBytes(9).toString('base64url');
+  }
+
+  get secure(): boolean {
+    return this.connection.secure;
+  }
+
+  get remoteAddress(): string {
+    return this.connection.remoteAddress;
+  }
+
+  send(stanza: Element): void {
+    this.stream.write(stanza);
+  }
+
+  close(condition?: StreamErrorCondition, text?: string): void {
+    this.stream.close(condition, text);
+  }
+}

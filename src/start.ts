@@ -1,0 +1,139 @@
+// The composition root: config -> storage -> server and modules -> certificates -> listeners.
+import type net from 'node:net';
+import tls from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import type { Writable } from 'node:stream';
+import { ConfigError, validateModuleOptions, type LoadedConfig } from './config/index.js';
+import { createLogger } from './config/logging.js';
+import { ConfigurationError, Server } from './core/server.js';
+import type { Logger } from './core/logger.js';
+import type { z } from 'zod';
+import { availableModules } from './modules/index.js';
+import { createBackend } from './storage/index.js';
+import type { StorageBackend } from './core/storage-api.js';
+import { readCertificate, selfSignedCertificate, hostsNotCovered, type CertificatePair } from './transports/certs.js';
+import { listenTcp } from './transports/tcp.js';
+import { QUIRE_VERSION } from './version.js';
+
+export interface RunningServer {
+  server: Server;
+  log: Logger;
+  certificate: CertificatePair;
+  /** Bound ports by listener name (c2s, c2s_tls); useful when the config asked for port 0. */
+  ports: Record<string, number>;
+  stop(): Promise<void>;
+}
+
+/** Opens the configured storage backend (used by the server and by CLI commands). */
+export async function openStorage(loaded: LoadedConfig): Promise<StorageBackend> {
+  const storage = loaded.config.storage;
+  if (storage.backend === 'postgres') throw new ConfigError(`${loaded.locate(['storage', 'backend'])}: storage.backend: the postgres backend is not available yet. Fix: use backend: sqlite.`);
+  const backend = createBackend(storage);
+  await backend.open();
+  return backend;
+}
+
+/** Validates every enabled module's options; unknown module names are config errors that name the line. */
+export function enabledModules(loaded: LoadedConfig): Map<string, unknown> {
+  const enabled = new Map<string, unknown>();
+  for (const name of Object.keys(loaded.config.modules)) {
+    const definition = availableModules.get(name);
+    if (!definition) {
+      const known = [...availableModules.keys()].sort().join(', ');
+      throw new ConfigError(`${loaded.locate(['modules', name])}: modules: unknown module "${name}". Fix: remove it, or use one of: ${known}.`);
+    }
+    enabled.set(name, definition.options ? validateModuleOptions(loaded, name, definition.options as unknown as z.ZodType<unknown>) : {});
+  }
+  for (const [name] of enabled) {
+    for (const dependency of availableModules.get(name)!.dependencies ?? []) {
+      if (!enabled.has(dependency)) throw new ConfigError(`${loaded.locate(['modules', name])}: modules: "${name}" needs "${dependency}". Fix: add ${dependency} to modules.`);
+    }
+  }
+  return enabled;
+}
+
+export async function loadCertificate(loaded: LoadedConfig, log: Logger): Promise<CertificatePair> {
+  const { config } = loaded;
+  if (config.tls.cert && config.tls.key) {
+    const pair = readCertificate(config.tls.cert, config.tls.key);
+    const missing = hostsNotCovered(pair.cert, config.hosts);
+    if (missing.length) log.warn({ cert: pair.source, hosts: missing }, 'the certificate does not name these hosts; clients will refuse it');
+    return pair;
+  }
+  const pair = await selfSignedCertificate(config.data_dir, config.hosts);
+  log.warn({ cert: pair.source }, 'using a self-signed certificate: clients must accept it once; set tls.cert and tls.key for a real one');
+  return pair;
+}
+
+export async function startServer(loaded: LoadedConfig, options: { logDestination?: Writable } = {}): Promise<RunningServer> {
+  const { config } = loaded;
+  const log: Logger = createLogger(config.log, { destination: options.logDestination });
+  const enabled = enabledModules(loaded);
+  const storage = await openStorage(loaded);
+  const limits = config.limits;
+  const server = new Server(
+    {
+      hosts: config.hosts,
+      limits: {
+        maxStanzaBytes: limits.max_stanza_size,
+        maxDepth: limits.max_depth,
+        maxAttributes: limits.max_attributes,
+        connectionTimeout: limits.connection_timeout,
+        maxSessionsPerAccount: limits.max_sessions_per_account,
+        bytesPerSecond: limits.rate.bytes_per_second,
+        burstBytes: limits.rate.burst,
+        maxOutboundBuffer: Math.max(4 * limits.max_stanza_size, 4 * 1024 * 1024),
+      },
+      tlsRequired: config.tls.required,
+      saslMechanisms: config.auth.mechanisms ?? undefined,
+      authThrottle: { maxFailures: config.auth.max_failures, windowMs: config.auth.failure_window * 1000 },
+      version: QUIRE_VERSION,
+    },
+    storage,
+    log,
+  );
+  try {
+    await server.loadModules(availableModules, enabled);
+  } catch (err) {
+    await storage.close();
+    if (err instanceof ConfigurationError) throw new ConfigError(`${config.source}: ${err.message}`);
+    throw err;
+  }
+  const certificate = await loadCertificate(loaded, log);
+  const secureContext = tls.createSecureContext({ key: certificate.key, cert: certificate.cert, minVersion: 'TLSv1.2' });
+
+  const listeners: net.Server[] = [];
+  const ports: Record<string, number> = {};
+  const specs = [
+    { name: 'c2s', mode: 'starttls' as const, listener: config.listeners.c2s },
+    { name: 'c2s_tls', mode: 'direct-tls' as const, listener: config.listeners.c2s_tls },
+  ];
+  try {
+    for (const spec of specs) {
+      if (!spec.listener.enabled) continue;
+      const listener = await listenTcp(server, { host: spec.listener.host, port: spec.listener.port, mode: spec.mode, secureContext });
+      listeners.push(listener);
+      ports[spec.name] = (listener.address() as AddressInfo).port;
+      log.info({ listener: spec.name, address: spec.listener.host, port: ports[spec.name] }, 'listening');
+    }
+  } catch (err) {
+    for (const listener of listeners) listener.close();
+    await storage.close();
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') throw new ConfigError(`${config.source}: port ${(e as { port?: number }).port ?? ''} is already in use. Fix: stop the other server, or choose another port under listeners.`);
+    if (e.code === 'EACCES') throw new ConfigError(`${config.source}: not allowed to listen on port ${(e as { port?: number }).port ?? ''}. Fix: use a port above 1023, or grant the capability to bind low ports.`);
+    throw err;
+  }
+
+  let stopping: Promise<void> | null = null;
+  const stop = () => {
+    stopping ??= (async () => {
+      log.info('shutting down');
+      for (const listener of listeners) listener.close();
+      await server.shutdown();
+      log.info('stopped');
+    })();
+    return stopping;
+  };
+  return { server, log, certificate, ports, stop };
+}

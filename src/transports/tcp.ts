@@ -1,0 +1,186 @@
+// Client connections over TCP: STARTTLS on the c2s port (RFC 6120 §5) and direct TLS (XEP-0368).
+import net from 'node:net';
+import tls from 'node:tls';
+import { ClientStream, type Connection } from '../core/stream/c2s.js';
+import type { Server } from '../core/server.js';
+import { tlsChannelBinding, tlsChannelBindingTypes, type ChannelBindingType } from '../core/sasl/index.js';
+
+export interface TcpListenerOptions {
+  host: string;
+  port: number;
+  /** 'starttls': plain TCP upgraded by STARTTLS; 'direct-tls': TLS from the first byte (XEP-0368). */
+  mode: 'starttls' | 'direct-tls';
+  secureContext: tls.SecureContext | null;
+}
+
+/** How long a closing connection may take to say goodbye before it is destroyed. */
+const CLOSE_GRACE_MS = 3000;
+
+class TcpConnection implements Connection {
+  private socket: net.Socket;
+  private corked = false;
+  private tokens: number;
+  private lastRefill = Date.now();
+  private throttled = false;
+  private cbCache = new Map<ChannelBindingType, Buffer | null>();
+  private cbTypes: ChannelBindingType[] | null = null;
+  readonly remoteAddress: string;
+  secure: boolean;
+  stream!: ClientStream;
+
+  constructor(
+    socket: net.Socket,
+    private server: Server,
+    private secureContext: tls.SecureContext | null,
+  ) {
+    this.socket = socket;
+    this.secure = socket instanceof tls.TLSSocket;
+    this.remoteAddress = socket.remoteAddress ?? 'unknown';
+    this.tokens = server.options.limits.burstBytes;
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 60_000);
+  }
+
+  attach(socket: net.Socket): void {
+    this.socket = socket;
+    socket.on('data', this.onData);
+    socket.on('drain', this.onDrain);
+    socket.once('close', this.onClose);
+    socket.on('error', this.onError);
+  }
+
+  private detach(socket: net.Socket): void {
+    socket.off('data', this.onData);
+    socket.off('drain', this.onDrain);
+    socket.off('close', this.onClose);
+    socket.off('error', this.onError);
+  }
+
+  private onData = (chunk: Buffer): void => {
+    this.stream.receive(chunk);
+    this.rateLimit(chunk.length);
+  };
+
+  /** Token bucket on inbound bytes: a flooding client is paused, not buffered. */
+  private rateLimit(bytes: number): void {
+    const limits = this.server.options.limits;
+    const now = Date.now();
+    this.tokens = Math.min(limits.burstBytes, this.tokens + ((now - this.lastRefill) * limits.bytesPerSecond) / 1000);
+    this.lastRefill = now;
+    this.tokens -= bytes;
+    if (this.tokens >= 0 || this.throttled) return;
+    this.throttled = true;
+    this.socket.pause();
+    const wait = Math.ceil((-this.tokens / limits.bytesPerSecond) * 1000);
+    setTimeout(() => {
+      this.throttled = false;
+      if (!this.socket.writableNeedDrain) this.socket.resume();
+    }, wait).unref();
+  }
+
+  private onDrain = (): void => {
+    if (!this.throttled) this.socket.resume();
+  };
+
+  private onClose = (): void => {
+    this.stream.disconnected();
+  };
+
+  private onError = (err: Error): void => {
+    this.server.log.debug({ err, remote: this.remoteAddress }, 'connection error');
+  };
+
+  get canStartTls(): boolean {
+    return !this.secure && this.secureContext !== null;
+  }
+
+  get bufferedBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  write(data: string): void {
+    if (this.socket.destroyed) return;
+    // Writes made in the same tick leave in one packet.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
+    }
+    // A client that does not read its replies stops being read until it catches up.
+    if (!this.socket.write(data)) this.socket.pause();
+  }
+
+  private uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
+
+  async startTls(): Promise<void> {
+    const raw = this.socket;
+    // <proceed/> must reach the client in clear before the handshake starts.
+    if (this.corked) this.uncork();
+    if (raw.writableLength > 0) await new Promise((resolve) => raw.once('drain', resolve));
+    this.detach(raw);
+    const secured = new tls.TLSSocket(raw, { isServer: true, secureContext: this.secureContext!, ALPNProtocols: ['xmpp-client'] });
+    this.attach(secured);
+    this.secure = true;
+    this.cbCache.clear();
+    this.cbTypes = null;
+    await new Promise<void>((resolve, reject) => {
+      secured.once('secure', resolve);
+      secured.once('error', reject);
+      secured.once('close', () => reject(new Error('closed during the TLS handshake')));
+    });
+  }
+
+  end(): void {
+    if (this.corked) this.uncork();
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
+  }
+
+  channelBinding(type: ChannelBindingType): Buffer | null {
+    if (!(this.socket instanceof tls.TLSSocket)) return null;
+    if (!this.cbCache.has(type)) this.cbCache.set(type, tlsChannelBinding(this.socket, type));
+    return this.cbCache.get(type)!;
+  }
+
+  channelBindingTypes(): ChannelBindingType[] {
+    if (!(this.socket instanceof tls.TLSSocket)) return [];
+    this.cbTypes ??= tlsChannelBindingTypes(this.socket);
+    return this.cbTypes;
+  }
+}
+
+function accept(server: Server, socket: net.Socket, secureContext: tls.SecureContext | null): void {
+  if (server.isShuttingDown) {
+    socket.destroy();
+    return;
+  }
+  const connection = new TcpConnection(socket, server, secureContext);
+  connection.stream = new ClientStream(server, connection);
+  connection.attach(socket);
+}
+
+/** Starts listening; resolves with the bound net.Server once it accepts connections. */
+export async function listenTcp(server: Server, options: TcpListenerOptions): Promise<net.Server> {
+  let listener: net.Server;
+  if (options.mode === 'direct-tls') {
+    if (!options.secureContext) throw new Error('direct TLS needs a certificate');
+    const context = options.secureContext;
+    listener = tls.createServer({ SNICallback: (_name, cb) => cb(null, context), ALPNProtocols: ['xmpp-client'] }, (socket) => accept(server, socket, context));
+    // A failed handshake is the client's problem; it must not reach the process.
+    listener.on('tlsClientError', (err) => server.log.debug({ err }, 'TLS handshake failed'));
+  } else {
+    listener = net.createServer((socket) => accept(server, socket, options.secureContext));
+  }
+  listener.maxConnections = 20_000;
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen({ host: options.host, port: options.port }, () => {
+      listener.off('error', reject);
+      resolve();
+    });
+  });
+  return listener;
+}
