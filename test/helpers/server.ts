@@ -1,0 +1,168 @@
+// Test helpers: a real Quire server on free loopback ports with its own data folder,
+// and real clients (@xmpp/client, raw sockets) that talk to it.
+import { mkdtempSync, rmSync, createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import net from 'node:net';
+import tls from 'node:tls';
+import { client, xml as xmppXml } from '@xmpp/client';
+import { loadConfigText } from '../../src/config/index.js';
+import { startServer, type RunningServer } from '../../src/start.js';
+
+// The test servers use a self-signed certificate generated per data folder; clients accept it.
+process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+process.removeAllListeners('warning');
+
+export interface TestServer {
+  running: RunningServer;
+  domain: string;
+  port: number;
+  tlsPort: number;
+  dataDir: string;
+  /** Creates an account and returns its bare JID. */
+  createUser(name: string, password?: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  /** YAML for the `modules:` section (default: the modules of the built-in config). */
+  modules?: string;
+  /** Extra top-level YAML appended to the config. */
+  extra?: string;
+  tlsRequired?: boolean;
+}
+
+let counter = 0;
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'quire-test-'));
+  const yaml = [
+    'hosts: [localhost]',
+    `data_dir: ${JSON.stringify(dataDir)}`,
+    'listeners:',
+    '  c2s: { host: 127.0.0.1, port: 0 }',
+    '  c2s_tls: { host: 127.0.0.1, port: 0 }',
+    `tls: { required: ${options.tlsRequired ?? true} }`,
+    'log: { level: debug, format: json }',
+    options.modules ?? 'modules:\n  disco:\n  ping:\n  version:\n  time:\n  register: { registrations_per_hour: 0 }',
+    options.extra ?? '',
+  ].join('\n');
+  const loaded = loadConfigText(yaml, `test-${++counter}.yaml`, dataDir);
+  const running = await startServer(loaded, { logDestination: createWriteStream(join(dataDir, 'server.log')) });
+  return {
+    running,
+    domain: 'localhost',
+    port: running.ports.c2s,
+    tlsPort: running.ports.c2s_tls,
+    dataDir,
+    async createUser(name, password = 'secret-password') {
+      await running.server.accounts.create('localhost', name, password);
+      return `${name}@localhost`;
+    },
+    async stop() {
+      await running.stop();
+      if (!process.env.QUIRE_KEEP_TEST_DATA) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type XmppClient = ReturnType<typeof client>;
+export { xmppXml };
+
+/** Logs in with @xmpp/client over STARTTLS and SCRAM-SHA-1; resolves once the resource is bound. */
+export async function connectClient(server: TestServer, username: string, password = 'secret-password', resource?: string): Promise<XmppClient> {
+  const xmpp = client({ service: `xmpp://127.0.0.1:${server.port}`, domain: server.domain, username, password, resource });
+  xmpp.on('error', () => {});
+  // The reconnect module would hide failures the tests want to see.
+  xmpp.reconnect.stop();
+  await xmpp.start();
+  return xmpp;
+}
+
+/** Resolves with the next stanza the client receives that matches. */
+export function nextStanza(xmpp: XmppClient, match: (stanza: import('@xmpp/xml').Element) => boolean): Promise<import('@xmpp/xml').Element> {
+  return new Promise((resolve) => {
+    const listener = (stanza: import('@xmpp/xml').Element) => {
+      if (!match(stanza)) return;
+      xmpp.removeListener('stanza', listener);
+      resolve(stanza);
+    };
+    xmpp.on('stanza', listener);
+  });
+}
+
+/** A raw connection that collects everything the server sends, for stream-level tests. */
+export class RawClient {
+  socket: net.Socket;
+  received = '';
+  private waiters: { test: (s: string) => boolean; resolve: (s: string) => void }[] = [];
+  readonly closed: Promise<void>;
+
+  private constructor(socket: net.Socket) {
+    this.socket = socket;
+    this.attach(socket);
+    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+  }
+
+  private attach(socket: net.Socket): void {
+    socket.on('data', (chunk) => {
+      this.received += chunk.toString('utf8');
+      this.check();
+    });
+    socket.on('error', () => {});
+  }
+
+  private check(): void {
+    this.waiters = this.waiters.filter((w) => {
+      if (!w.test(this.received)) return true;
+      w.resolve(this.received);
+      return false;
+    });
+  }
+
+  static async connect(port: number, options: { tls?: boolean } = {}): Promise<RawClient> {
+    const socket = options.tls
+      ? tls.connect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false, ALPNProtocols: ['xmpp-client'] })
+      : net.connect({ host: '127.0.0.1', port });
+    await new Promise<void>((resolve, reject) => {
+      socket.once(options.tls ? 'secureConnect' : 'connect', () => resolve());
+      socket.once('error', reject);
+    });
+    return new RawClient(socket);
+  }
+
+  send(data: string | Buffer): void {
+    this.socket.write(data);
+  }
+
+  /** Resolves when everything received so far contains the text (or matches the regex). */
+  waitFor(what: string | RegExp): Promise<string> {
+    const test = typeof what === 'string' ? (s: string) => s.includes(what) : (s: string) => what.test(s);
+    if (test(this.received)) return Promise.resolve(this.received);
+    return new Promise((resolve) => {
+      this.waiters.push({ test, resolve });
+    });
+  }
+
+  /** Upgrades to TLS after <proceed/>. */
+  async startTls(): Promise<void> {
+    this.socket.removeAllListeners('data');
+    const secure = tls.connect({ socket: this.socket, servername: 'localhost', rejectUnauthorized: false });
+    await new Promise<void>((resolve, reject) => {
+      secure.once('secureConnect', () => resolve());
+      secure.once('error', reject);
+    });
+    this.socket = secure;
+    this.received = '';
+    this.attach(secure);
+  }
+
+  /** The stream header a client opens with. */
+  static header(to = 'localhost', extra = ''): string {
+    return `<?xml version='1.0'?><stream:stream to='${to}' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'${extra}>`;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
