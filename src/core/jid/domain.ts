@@ -3,7 +3,7 @@
 import { isIPv6 } from 'node:net';
 import { domainToASCII, domainToUnicode } from 'node:url';
 import { describeCodePoint, JidError } from './errors.js';
-import { checkStringClass, mapDomainChars } from './precis.js';
+import { checkBidiRule, checkStringClass, hasRtl, mapDomainChars } from './precis.js';
 
 const PART = 'domainpart';
 const MAX_OCTETS = 1023; // RFC 7622 §3.1
@@ -93,7 +93,7 @@ function utf8Length(s: string): number {
 
 /**
  * Prepares a domainpart (RFC 7622 §3.2): strips one trailing dot, lowercases, maps width forms, NFC,
- * converts A-labels to U-labels and checks IDNA2008 rules (the Bidi Rule and CONTEXTJ through
+ * converts A-labels to U-labels and checks IDNA2008 rules (punycode and CONTEXTJ also through
  * url.domainToASCII, the rest here). Returns the U-label form. Throws JidError.
  */
 export function prepDomain(input: string): string {
@@ -115,15 +115,20 @@ export function prepDomain(input: string): string {
 
   const asciiSuffixed = domainToASCII(mapped + SUFFIX);
   if (!asciiSuffixed.endsWith(SUFFIX)) {
-    throw new JidError(`${PART} '${input}' is not a valid internationalized domain name (IDNA bidi, joiner or punycode rules)`);
+    throw new JidError(`${PART} '${input}' is not a valid internationalized domain name (IDNA rules: bidi, joiners or punycode)`);
   }
   const ascii = asciiSuffixed.slice(0, -SUFFIX.length);
   for (const label of ascii.split('.')) {
     if (label.length > MAX_LABEL_OCTETS) throw new JidError(`${PART} has a label longer than ${MAX_LABEL_OCTETS} octets`);
   }
   const unicode = domainToUnicode(asciiSuffixed).slice(0, -SUFFIX.length);
+  const labels = unicode.split('.');
   // Decoded A-labels get the same checks as labels that came in as Unicode.
-  if (unicode !== mapped) for (const label of unicode.split('.')) checkLabel(label);
+  if (unicode !== mapped) for (const label of labels) checkLabel(label);
+  // RFC 5893 §2: in a domain name with a right-to-left label, every label must satisfy the Bidi Rule.
+  // url.domainToASCII checks this only in part (it accepts '1\u05d0' and 'a\u05d0'), so it is done here.
+  const labelCps = labels.map((label) => Array.from(label, (ch) => ch.codePointAt(0) as number));
+  if (labelCps.some(hasRtl)) for (const cps of labelCps) checkBidiRule(cps, PART, true);
   if (utf8Length(unicode) > MAX_OCTETS) throw new JidError(`${PART} is longer than ${MAX_OCTETS} octets`);
   return unicode;
 }

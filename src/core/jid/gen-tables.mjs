@@ -98,6 +98,17 @@ const setBidi = (a, b, v) => {
 };
 eachRange(bidiText, true, setBidi);
 eachRange(bidiText, false, setBidi);
+// Marks that this UCD does not know as Mn/Me (new, or recategorized since, like U+1734 in Unicode 16)
+// but Node does: nonspacing marks are NSM in all but a handful of cases.
+const MARK = /[\p{Mn}\p{Me}]/u;
+const ucdGc = new Array(MAX + 1);
+eachRange(readUcd('extracted/DerivedGeneralCategory.txt'), false, (a, b, v) => {
+  for (let cp = a; cp <= b; cp++) ucdGc[cp] = v;
+});
+for (let cp = 0; cp <= MAX; cp++) {
+  if (cp >= 0xd800 && cp <= 0xdfff) continue;
+  if (ucdGc[cp] !== 'Mn' && ucdGc[cp] !== 'Me' && MARK.test(String.fromCodePoint(cp))) bidi[cp] = BIDI_GROUP.NSM;
+}
 
 // ---- Joining_Type, for the ZWNJ rule (RFC 5892 Appendix A.1) ----
 // U (0) means "not listed": at run time that is T for Mn/Me/Cf and U otherwise,
@@ -106,22 +117,29 @@ const JT = { T: 1, L: 2, R: 3, D: 4, C: 5 };
 const JT_EXPLICIT_U = 6;
 const joining = new Uint8Array(MAX + 1);
 eachRange(readUcd('extracted/DerivedJoiningType.txt'), false, (a, b, v) => joining.fill(JT[v], a, b + 1));
-const gc = new Array(MAX + 1);
-eachRange(readUcd('extracted/DerivedGeneralCategory.txt'), false, (a, b, v) => {
-  for (let cp = a; cp <= b; cp++) gc[cp] = v;
-});
 const MARK_OR_FORMAT = /[\p{Mn}\p{Me}\p{Cf}]/u;
 for (let cp = 0; cp <= MAX; cp++) {
   if (cp >= 0xd800 && cp <= 0xdfff) continue;
   const fallbackT = MARK_OR_FORMAT.test(String.fromCodePoint(cp));
   if (joining[cp] === JT.T && fallbackT) joining[cp] = 0;
-  else if (joining[cp] === 0 && fallbackT && gc[cp] !== undefined && gc[cp] !== 'Cn') joining[cp] = JT_EXPLICIT_U;
+  else if (joining[cp] === 0 && fallbackT && ucdGc[cp] !== undefined && ucdGc[cp] !== 'Cn') joining[cp] = JT_EXPLICIT_U;
 }
 
 // ---- Canonical_Combining_Class = Virama (9), for RFC 5892 Appendix A.1/A.2 ----
+// Taken from this Node's own normalizer, so it matches its Unicode version: canonical reordering
+// (NFD) moves a mark of class 9 after one of class 8 (U+3099) and before one of class 10 (U+05B0).
+// The UCD file is only used as a cross-check.
 const virama = new Uint8Array(MAX + 1);
+for (let cp = 0x80; cp <= MAX; cp++) {
+  if ((cp >= 0xd800 && cp <= 0xdfff) || cp === 0x3099 || cp === 0x05b0) continue;
+  const x = String.fromCodePoint(cp);
+  if (x.normalize('NFD') !== x) continue;
+  if (('a' + x + '\u3099').normalize('NFD') === 'a\u3099' + x && ('a\u05b0' + x).normalize('NFD') === 'a' + x + '\u05b0') virama[cp] = 1;
+}
 eachRange(readUcd('extracted/DerivedCombiningClass.txt'), false, (a, b, v) => {
-  if (v === '9') virama.fill(1, a, b + 1);
+  for (let cp = a; cp <= b; cp++) {
+    if ((v === '9') !== (virama[cp] === 1)) process.stderr.write(`note: U+${cp.toString(16)} ccc ${v} in the UCD, virama=${virama[cp]} in Node\n`);
+  }
 });
 
 function emit(name, doc, triples, withValue) {

@@ -189,6 +189,17 @@ test('domainpart: rejected forms', () => {
     assert.throws(() => prepDomain(bad), JidError, JSON.stringify(bad));
   }
   assertInvalid('juliet@exa mple.com', /domainpart/);
+  assertInvalid('juliet@\u265a.example', /U\+265A/);
+});
+
+test('domainpart: the Bidi Rule covers every label of a domain with right-to-left text (RFC 5893 §2)', () => {
+  assert.equal(prepDomain('\u05d0\u05d1.example'), '\u05d0\u05d1.example');
+  assert.equal(prepDomain('\u05d01.example'), '\u05d01.example');
+  assert.equal(prepDomain('\u0645\u062b\u0627\u0644.\u0625\u062e\u062a\u0628\u0627\u0631'), '\u0645\u062b\u0627\u0644.\u0625\u062e\u062a\u0628\u0627\u0631');
+  assert.throws(() => prepDomain('1\u05d0.example'), /Bidi/);
+  assert.throws(() => prepDomain('a\u05d0.example'), /Bidi|IDNA/);
+  assert.throws(() => prepDomain('\u05d0.1example'), /Bidi/); // an LTR label must not start with a digit here
+  assert.equal(prepDomain('1example.com'), '1example.com'); // but may without right-to-left labels
 });
 
 test('IP literals are domainparts', () => {

@@ -175,40 +175,48 @@ export function checkStringClass(s: string, identifier: boolean, part: string, m
   return cps;
 }
 
-/** The Bidi Rule, RFC 5893 §2, applied to a string that contains right-to-left code points (RFC 8265 §3.3.2 step 4). */
-export function checkBidiRule(cps: readonly number[], part: string): void {
-  let rtl = false;
+/** True if the string has a right-to-left code point (Bidi_Class R, AL or AN), which makes the Bidi Rule apply. */
+export function hasRtl(cps: readonly number[]): boolean {
   for (const cp of cps) {
     const g = bidiGroup(cp);
-    if (g === BIDI_R || g === BIDI_AN) {
-      rtl = true;
-      break;
-    }
+    if (g === BIDI_R || g === BIDI_AN) return true;
   }
-  if (!rtl || cps.length === 0) return;
+  return false;
+}
+
+/**
+ * The Bidi Rule, RFC 5893 §2. A localpart must satisfy it when it contains right-to-left code points
+ * (RFC 8265 §3.3.2 step 4); every label of a domain name with such a label must (`always`).
+ */
+export function checkBidiRule(cps: readonly number[], part: string, always = false): void {
+  if (cps.length === 0 || (!always && !hasRtl(cps))) return;
   const first = bidiGroup(cps[0]);
-  if (first !== BIDI_R) {
-    // Rule 1 (must start with L, R or AL); starting with L makes it an LTR string, where rule 5 forbids R, AL and AN.
-    throw new JidError(`${part} mixes right-to-left characters with a start that is not right-to-left (RFC 5893 §2 Bidi Rule)`);
+  // Condition 1: the first character has Bidi_Class L, R or AL.
+  if (first !== BIDI_R && first !== BIDI_L) {
+    throw new JidError(`${part} starts with ${describeCodePoint(cps[0])}, which cannot start a string with right-to-left text (RFC 5893 §2 Bidi Rule, condition 1)`);
   }
+  const rtl = first === BIDI_R;
   let hasEN = false;
   let hasAN = false;
   for (const cp of cps) {
     const g = bidiGroup(cp);
     if (g === BIDI_EN) hasEN = true;
     else if (g === BIDI_AN) hasAN = true;
-    else if (g !== BIDI_R && g !== BIDI_NSM && g !== BIDI_NEUTRAL) {
-      // Rule 2: R, AL, AN, EN, ES, CS, ET, ON, BN, NSM only.
-      throw new JidError(`${part} contains ${describeCodePoint(cp)} in a right-to-left string (RFC 5893 §2 Bidi Rule, condition 2)`);
+    // Conditions 2 and 5: which classes each direction allows.
+    const allowed = rtl ? g === BIDI_R || g === BIDI_NSM || g === BIDI_NEUTRAL : g === BIDI_L || g === BIDI_NSM || g === BIDI_NEUTRAL;
+    if (!allowed && g !== BIDI_EN && !(rtl && g === BIDI_AN)) {
+      throw new JidError(`${part} contains ${describeCodePoint(cp)}, which cannot appear in a ${rtl ? 'right-to-left' : 'left-to-right'} string with right-to-left text (RFC 5893 §2 Bidi Rule, condition ${rtl ? 2 : 5})`);
     }
   }
+  // Condition 4.
   if (hasEN && hasAN) throw new JidError(`${part} mixes European and Arabic-Indic digits in a right-to-left string (RFC 5893 §2 Bidi Rule, condition 4)`);
-  // Rule 3: end with R, AL, EN or AN, then zero or more NSM.
+  // Conditions 3 and 6: the last character that is not NSM.
   let end = cps.length - 1;
   while (end > 0 && bidiGroup(cps[end]) === BIDI_NSM) end--;
   const last = bidiGroup(cps[end]);
-  if (last !== BIDI_R && last !== BIDI_EN && last !== BIDI_AN) {
-    throw new JidError(`${part} is right-to-left but ends with ${describeCodePoint(cps[end])} (RFC 5893 §2 Bidi Rule, condition 3)`);
+  const endOk = rtl ? last === BIDI_R || last === BIDI_EN || last === BIDI_AN : last === BIDI_L || last === BIDI_EN;
+  if (!endOk) {
+    throw new JidError(`${part} ends with ${describeCodePoint(cps[end])}, which cannot end a ${rtl ? 'right-to-left' : 'left-to-right'} string with right-to-left text (RFC 5893 §2 Bidi Rule, condition ${rtl ? 3 : 6})`);
   }
 }
 
