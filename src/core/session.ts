@@ -17,6 +17,8 @@ export interface Session {
   readonly data: Map<string, unknown>;
   readonly secure: boolean;
   readonly remoteAddress: string;
+  /** When the client last sent anything (ms since the epoch). */
+  readonly lastReceived: number;
   /** Writes a stanza to the client. Never throws; a closed session drops it. */
   send(stanza: Element): void;
   /** Closes the stream, with a stream error when a condition is given. */

@@ -54,6 +54,9 @@ export class ClientStream implements Closable {
   private streamId = '';
   private username: string | null = null;
   private mechanism: SaslMechanism | null = null;
+  private attemptedUser: string | null = null;
+  /** When the client last sent anything (ms since the epoch), for keepalive pings. */
+  lastReceived = Date.now();
   private authAttempts = 0;
   private session: ClientSession | null = null;
   private negotiationTimer: NodeJS.Timeout | null;
@@ -86,6 +89,7 @@ export class ClientStream implements Closable {
   /** Bytes from the transport. */
   receive(chunk: Buffer): void {
     if (this.state === 'closed' || this.state === 'starting-tls') return;
+    this.lastReceived = Date.now();
     this.parser.write(chunk);
   }
 
@@ -257,7 +261,11 @@ export class ClientStream implements Closable {
     const host = this.host!;
     const accounts = this.server.accounts;
     return {
-      getCredential: async (username, hash) => (await accounts.get(host.name, username))?.credentials[hash] ?? null,
+      getCredential: async (username, hash) => {
+        // Remembered so that a failed attempt counts against the account too.
+        this.attemptedUser = username;
+        return (await accounts.get(host.name, username))?.credentials[hash] ?? null;
+      },
       normalizeUsername: (authcid) => {
         try {
           return prepLocalpart(authcid);
@@ -276,6 +284,7 @@ export class ClientStream implements Closable {
       return this.sendSaslFailure('temporary-auth-failure', 'Too many failed login attempts from your address; try again later');
     }
     const name = element.attrs.mechanism ?? '';
+    this.attemptedUser = null;
     const mechanism = createMechanism(name, this.saslContext(), { enabled: this.server.options.saslMechanisms });
     if (!mechanism) return this.sendSaslFailure('invalid-mechanism', `${name || 'no mechanism'} is not offered here`);
     this.mechanism = mechanism;
@@ -301,6 +310,7 @@ export class ClientStream implements Closable {
     this.mechanism = null;
     if (step.kind === 'failure') {
       this.server.ipThrottle.recordFailure(this.connection.remoteAddress);
+      if (this.attemptedUser !== null) this.server.accountThrottle.recordFailure(`${this.attemptedUser}@${this.host!.name}`);
       return this.sendSaslFailure(step.condition, step.text);
     }
     const host = this.host!;
@@ -421,6 +431,10 @@ class ClientSession implements Session {
 
   get remoteAddress(): string {
     return this.connection.remoteAddress;
+  }
+
+  get lastReceived(): number {
+    return this.stream.lastReceived;
   }
 
   send(stanza: Element): void {

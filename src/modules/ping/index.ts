@@ -25,11 +25,16 @@ export default defineModule({
 
     const { keepalive_interval: interval, keepalive_timeout: timeout } = m.options;
     if (interval > 0) {
-      // §4.1 server-to-client: a client that does not answer (result or error) is gone.
-      m.every(interval * 1000, () => {
+      // §4.1 server-to-client: a client quiet for a whole interval is pinged; one that does not answer
+      // (with a result or an error) is gone.
+      const check = Math.max(1000, Math.floor((interval * 1000) / 4));
+      m.every(check, () => {
+        const quietSince = Date.now() - interval * 1000;
         for (const session of m.server.sessions.all()) {
-          if (session.host !== m.host.name) continue;
+          if (session.host !== m.host.name || session.lastReceived > quietSince || session.data.has('ping')) continue;
+          session.data.set('ping', true);
           m.server.sendIq(xml('iq', { type: 'get', from: m.host.name, to: session.jid.full }, xml('ping', { xmlns: NS_PING })), timeout * 1000).then((reply) => {
+            session.data.delete('ping');
             if (!reply) session.close('connection-timeout', 'no answer to ping');
           });
         }
