@@ -261,6 +261,33 @@ test('a stanza over maxStanzaBytes is a policy-violation; the limit is exact, in
   }
 });
 
+test('the byte count stays exact for stanzas longer than one internal slice, fed as bytes or as split strings', () => {
+  const stanza = `<message><body>${'é😀中a'.repeat(8000)}</body></message>`;
+  const size = Buffer.byteLength(stanza);
+  const input = "<stream xmlns='jabber:client'>" + stanza;
+  const feeds: [string, (parser: StreamParser) => void][] = [
+    ['one buffer', (parser) => parser.write(Buffer.from(input))],
+    ['7-byte buffers', (parser) => {
+      const bytes = Buffer.from(input);
+      for (let i = 0; i < bytes.length; i += 7) parser.write(bytes.subarray(i, i + 7));
+    }],
+    // 1001 UTF-16 units: some pieces end between the halves of a surrogate pair.
+    ['split strings', (parser) => {
+      for (let i = 0; i < input.length; i += 1001) parser.write(input.slice(i, i + 1001));
+    }],
+  ];
+  for (const [mode, feed] of feeds) {
+    const ok = setup({ maxStanzaBytes: size });
+    feed(ok.parser);
+    assert.deepEqual(ok.errors(), [], mode);
+    assert.equal(ok.stanzas().length, 1, mode);
+    const over = setup({ maxStanzaBytes: size - 1 });
+    feed(over.parser);
+    assert.equal(over.errors()[0]?.condition, 'policy-violation', mode);
+    assert.equal(over.stanzas().length, 0, mode);
+  }
+});
+
 test('a trickled, never-ending stanza is cut off as soon as it crosses the limit', () => {
   const limit = 1000;
   const s = setup({ maxStanzaBytes: limit });

@@ -11,8 +11,10 @@
 // UTF-8 lengths from a cursor that only moves forward, and not at all for all-ASCII chunks (the
 // common case, detected with buffer.isAscii). A stanza's size is the bytes from its '<' to the end
 // of its closing '>', which is the number of input bytes it occupied (the UTF-8 decoder is fatal,
-// so decoded text re-encodes to exactly the bytes received). The only approximation: a CR LF
-// between a stanza's element name and its first attribute counts as one byte, not two.
+// so decoded text re-encodes to exactly the bytes received). The only approximations: a CR LF
+// between a stanza's element name and its first attribute counts as one byte, not two, and a
+// leading byte order mark is not counted. Limits are checked when a stanza closes and after each
+// slice of input saxes consumes, so an unfinished stanza is cut off within one slice of the limit.
 import { isAscii } from 'node:buffer';
 import { SaxesParser, type SaxesAttributeNSIncomplete, type SaxesStartTagNS, type SaxesTagNS, type XMLDecl } from 'saxes';
 import { Element, type Attrs, type Node } from './element.js';
@@ -122,7 +124,8 @@ export class StreamParser {
 
   // A completed stanza (or the stream end) waits for the next event before it is delivered, because
   // saxes reports a close tag to us before it checks that the name matched ("<a></b>"): an error at
-  // the same position means the close was bogus and nothing is delivered.
+  // the same position means the close was bogus and nothing is delivered. Delivery still happens
+  // before write() returns.
   private pendingStanza: Element | null = null;
   private pendingEnd = false;
   private pendingPos = -1;
@@ -472,8 +475,19 @@ export class StreamParser {
   }
 }
 
-/** UTF-8 length of s[from, to) without encoding it. Each half of a surrogate pair counts 2, so a pair is 4. */
+/** UTF-8 length of s[from, to). Each half of a surrogate pair counts 2, so a pair is 4 even when a
+ *  chunk boundary splits it. */
 function utf8Length(s: string, from: number, to: number): number {
+  if (to - from > 64) {
+    // Native counting is about twice as fast as the loop on stanza-sized runs.
+    let bytes = Buffer.byteLength(s.slice(from, to));
+    // It counts a lone surrogate as 3 bytes (U+FFFD): correct a pair split at either end.
+    const first = s.charCodeAt(from);
+    if (first >= 0xdc00 && first <= 0xdfff) bytes--;
+    const last = s.charCodeAt(to - 1);
+    if (last >= 0xd800 && last <= 0xdbff) bytes--;
+    return bytes;
+  }
   let bytes = to - from;
   for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);
