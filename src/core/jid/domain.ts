@@ -14,6 +14,10 @@ const MAX_LABEL_OCTETS = 63; // RFC 1035 §2.3.4, counted on the A-label
 // LTR, so it satisfies the Bidi Rule that UTS #46 applies to every label of a bidi domain name.
 const SUFFIX = '.x';
 
+function shown(s: string): string {
+  return s.length > 80 ? s.slice(0, 80) + '…' : s;
+}
+
 function isLdh(c: number): boolean {
   return (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f;
 }
@@ -49,10 +53,10 @@ function asciiDomain(s: string): string | null {
 function ipv6Literal(s: string): string {
   const inner = s.slice(1, -1);
   if (!s.endsWith(']') || inner.includes('%') || !isIPv6(inner)) {
-    throw new JidError(`${PART} '${s}' is not a valid IPv6 literal`);
+    throw new JidError(`${PART} '${shown(s)}' is not a valid IPv6 literal`);
   }
   const canonical = domainToASCII(s);
-  if (canonical === '') throw new JidError(`${PART} '${s}' is not a valid IPv6 literal`);
+  if (canonical === '') throw new JidError(`${PART} '${shown(s)}' is not a valid IPv6 literal`);
   return canonical;
 }
 
@@ -61,7 +65,7 @@ const RE_COMBINING_START = /^\p{M}/u;
 /** One label of a mapped domain (Unicode form), RFC 5891 §4.2.3 and §5.4 checks that UTS #46 leaves out. */
 function checkLabel(label: string): void {
   if (label === '') throw new JidError(`${PART} has an empty label`);
-  if (label.startsWith('-') || label.endsWith('-')) throw new JidError(`${PART} label '${label}' starts or ends with a hyphen`);
+  if (label.startsWith('-') || label.endsWith('-')) throw new JidError(`${PART} label '${shown(label)}' starts or ends with a hyphen`);
   let ascii = true;
   for (let i = 0; i < label.length; i++) {
     const c = label.charCodeAt(i);
@@ -73,9 +77,9 @@ function checkLabel(label: string): void {
   }
   if (ascii) return;
   // RFC 5891 §4.2.3.1: a U-label has no '--' in positions 3 and 4.
-  if (label.length >= 4 && label[2] === '-' && label[3] === '-') throw new JidError(`${PART} label '${label}' has '--' in positions 3 and 4`);
+  if (label.length >= 4 && label[2] === '-' && label[3] === '-') throw new JidError(`${PART} label '${shown(label)}' has '--' in positions 3 and 4`);
   // RFC 5891 §4.2.3.2: a label must not start with a combining mark.
-  if (RE_COMBINING_START.test(label)) throw new JidError(`${PART} label '${label}' starts with a combining mark`);
+  if (RE_COMBINING_START.test(label)) throw new JidError(`${PART} label '${shown(label)}' starts with a combining mark`);
   // IDNA2008's PVALID set (RFC 5892) is, for what survives the mapping above, the PRECIS IdentifierClass
   // (letters, digits, marks; no symbols, compatibility characters or ignorables), contextual rules included.
   const cps = checkStringClass(label, true, PART);
@@ -100,7 +104,8 @@ export function prepDomain(input: string): string {
   let s = input;
   // RFC 7622 §3.2: a final label separator is stripped before any other canonicalization.
   // U+3002, U+FF0E and U+FF61 count as separators too (RFC 5895 §2 step 4).
-  if (s.length > 0 && (s.endsWith('.') || s.endsWith('\u3002') || s.endsWith('\uff0e') || s.endsWith('\uff61'))) s = s.slice(0, -1);
+  const last = s.length > 0 ? s.charCodeAt(s.length - 1) : 0;
+  if (last === 0x2e || last === 0x3002 || last === 0xff0e || last === 0xff61) s = s.slice(0, -1);
   if (s === '') throw new JidError(`${PART} is empty`);
 
   const fast = asciiDomain(s);
@@ -108,6 +113,19 @@ export function prepDomain(input: string): string {
 
   if (s.startsWith('[')) return ipv6Literal(s);
 
+  // A server sees few distinct domains, and the IDNA path costs microseconds; remember its results.
+  const known = idnCache.get(s);
+  if (known !== undefined) return known;
+  const prepared = idnDomain(s, input);
+  if (idnCache.size >= IDN_CACHE_SIZE) idnCache.clear();
+  idnCache.set(s, prepared);
+  return prepared;
+}
+
+const IDN_CACHE_SIZE = 512;
+const idnCache = new Map<string, string>();
+
+function idnDomain(s: string, input: string): string {
   const mapped = mapDomainChars(s).replace(/[\u3002\uff0e\uff61]/g, '.');
   // Check before handing to the URL host parser: it would map compatibility characters
   // ('Ⅳ' -> 'iv'), drop ignorables and truncate at '/' where RFC 7622 wants a rejection.
@@ -115,7 +133,7 @@ export function prepDomain(input: string): string {
 
   const asciiSuffixed = domainToASCII(mapped + SUFFIX);
   if (!asciiSuffixed.endsWith(SUFFIX)) {
-    throw new JidError(`${PART} '${input}' is not a valid internationalized domain name (IDNA rules: bidi, joiners or punycode)`);
+    throw new JidError(`${PART} '${shown(input)}' is not a valid internationalized domain name (IDNA rules: bidi, joiners or punycode)`);
   }
   const ascii = asciiSuffixed.slice(0, -SUFFIX.length);
   for (const label of ascii.split('.')) {
@@ -126,7 +144,7 @@ export function prepDomain(input: string): string {
   // Decoded A-labels get the same checks as labels that came in as Unicode.
   if (unicode !== mapped) for (const label of labels) checkLabel(label);
   // RFC 5893 §2: in a domain name with a right-to-left label, every label must satisfy the Bidi Rule.
-  // url.domainToASCII checks this only in part (it accepts '1\u05d0' and 'a\u05d0'), so it is done here.
+  // url.domainToASCII checks this only in part (it accepts '1\u05d0' and 'b\u05d0'), so it is done here.
   const labelCps = labels.map((label) => Array.from(label, (ch) => ch.codePointAt(0) as number));
   if (labelCps.some(hasRtl)) for (const cps of labelCps) checkBidiRule(cps, PART, true);
   if (utf8Length(unicode) > MAX_OCTETS) throw new JidError(`${PART} is longer than ${MAX_OCTETS} octets`);

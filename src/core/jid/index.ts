@@ -122,8 +122,19 @@ function prepDomainChecked(s: string): string {
 }
 
 // Stanzas repeat the same few addresses; Jids are immutable, so parsed ones can be shared.
-const CACHE_SIZE = 1024;
-const cache = new Map<string, Jid>();
+// Two generations instead of an LRU: when the young map fills up it becomes the old one, and a hit
+// in the old one is copied back. Bounded at 2 × CACHE_SIZE entries, with no per-hit bookkeeping.
+const CACHE_SIZE = 2048;
+let young = new Map<string, Jid>();
+let old = new Map<string, Jid>();
+
+function remember(text: string, jid: Jid): void {
+  if (young.size >= CACHE_SIZE) {
+    old = young;
+    young = new Map();
+  }
+  young.set(text, jid);
+}
 
 function quote(text: string): string {
   return JSON.stringify(text.length > 80 ? text.slice(0, 80) + '…' : text);
@@ -131,8 +142,13 @@ function quote(text: string): string {
 
 /** Parses and prepares a JID string (RFC 7622 §3.1). Throws JidError saying what is wrong. */
 export function parseJid(text: string): Jid {
-  const hit = cache.get(text);
+  const hit = young.get(text);
   if (hit !== undefined) return hit;
+  const older = old.get(text);
+  if (older !== undefined) {
+    remember(text, older);
+    return older;
+  }
   let jid: Jid;
   try {
     jid = parse(text);
@@ -140,8 +156,7 @@ export function parseJid(text: string): Jid {
     if (err instanceof JidError) throw new JidError(`invalid JID ${quote(text)}: ${err.message}`);
     throw err;
   }
-  if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value as string);
-  cache.set(text, jid);
+  remember(text, jid);
   return jid;
 }
 
