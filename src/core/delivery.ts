@@ -91,21 +91,29 @@ function presenceToFull(event: StanzaEvent): true {
 }
 
 /**
- * RFC 6121 §4.2 and §4.5: presence a client sends with no 'to' is a broadcast. Without a roster
- * module it reaches the account's own available resources (including the sender, §4.2.2).
+ * RFC 6121 §4.2, §4.4 and §4.5: presence a client sends with no 'to' updates its session and is broadcast
+ * ('presence/self'). The first available presence of a session also fires 'presence/initial', after the
+ * broadcast, for modules that deliver what waited for the user (offline messages, subscription requests).
  */
+export function broadcastOwnPresence(host: Host, session: Session, stanza: Element): void {
+  const type = stanza.attrs.type;
+  // Subscription states and probes need an addressee (RFC 6121 §3, §4.3).
+  if (type !== undefined && type !== 'unavailable') return;
+  const wasAvailable = session.presence !== null;
+  if (type === undefined) {
+    session.priority = presencePriority(stanza);
+    session.presence = stanza;
+  } else {
+    session.presence = null;
+  }
+  host.events.fire('presence/self', { stanza, origin: session, from: session.jid, to: session.jid.bareJid(), host } satisfies StanzaEvent);
+  if (!wasAvailable && session.presence) host.events.fire('presence/initial', { session, host });
+}
+
+/** Without a roster module, own presence reaches the account's own available resources (including the sender, §4.2.2). */
 function presenceBroadcast(event: StanzaEvent): true {
   const { stanza, origin, host } = event;
   if (!origin) return true;
-  const type = stanza.attrs.type;
-  if (type === undefined) {
-    origin.priority = presencePriority(stanza);
-    origin.presence = stanza;
-  } else if (type === 'unavailable') {
-    origin.presence = null;
-  } else {
-    return true; // subscription states and probes need an addressee
-  }
   for (const session of host.server.sessions.resources(origin.jid.bare)) {
     if (session.presence || session === origin) deliverTo(session, stanza);
   }
@@ -138,8 +146,7 @@ function messageToHost(event: StanzaEvent): true {
 /** When a session ends while available, the others hear it went unavailable (RFC 6121 §4.5.2). */
 function sessionEnded({ session, host }: { session: Session; host: Host }): undefined {
   if (!session.presence) return undefined;
-  const unavailable = xml('presence', { type: 'unavailable', from: session.jid.full });
-  host.events.fire('presence/self', { stanza: unavailable, origin: session, from: session.jid, to: session.jid.bareJid(), host } satisfies StanzaEvent);
+  broadcastOwnPresence(host, session, xml('presence', { type: 'unavailable', from: session.jid.full }));
   return undefined;
 }
 

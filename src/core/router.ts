@@ -7,6 +7,7 @@ import { tryParseJid, type Jid } from './jid/index.js';
 import type { Server } from './server.js';
 import type { Session } from './session.js';
 import { errorReply, isErrorStanza } from './stanza.js';
+import { broadcastOwnPresence } from './delivery.js';
 import type { Element } from './xml/element.js';
 
 export type AddressLevel = 'host' | 'bare' | 'full';
@@ -33,8 +34,7 @@ export class Router {
       }
       // RFC 6120 §10.3: no 'to' means the user's own account (RFC 6121 §4.2.2 for presence: a broadcast).
       if (kind === 'presence') {
-        const host = this.server.hosts.get(origin.host)!;
-        host.events.fire('presence/self', { stanza, origin, from: origin.jid, to: origin.jid.bareJid(), host } satisfies StanzaEvent);
+        broadcastOwnPresence(this.server.hosts.get(origin.host)!, origin, stanza);
         return;
       }
       // Made explicit so that replies come from the account's bare JID, which clients accept.
@@ -73,6 +73,26 @@ export class Router {
   }
 
   private dispatch(host: Host, event: StanzaEvent, kind: string, level: AddressLevel): void {
+    const events = host.events;
+    // One filter for everything addressed to a local account (blocking, privacy). A handler returns true to
+    // drop the stanza (having answered it if needed), or a promise of that when it must consult storage first.
+    if (level !== 'host' && events.has('route/to-account')) {
+      const verdict = events.fire('route/to-account', event);
+      if (verdict === true) return;
+      if (verdict instanceof Promise) {
+        verdict.then(
+          (drop) => {
+            if (drop !== true) this.deliver(host, event, kind, level);
+          },
+          (err: unknown) => this.server.log.error({ err }, 'route/to-account filter failed'),
+        );
+        return;
+      }
+    }
+    this.deliver(host, event, kind, level);
+  }
+
+  private deliver(host: Host, event: StanzaEvent, kind: string, level: AddressLevel): void {
     const events = host.events;
     if (kind === 'iq') {
       const type = event.stanza.attrs.type;

@@ -7,6 +7,7 @@ import { Host } from './host.js';
 import type { Logger } from './logger.js';
 import { ModuleContext, type ModuleDefinition } from './module-api.js';
 import { Router } from './router.js';
+import { Rosters } from './roster.js';
 import { AuthThrottle } from './sasl/index.js';
 import { SessionDirectory, type Session } from './session.js';
 import type { StreamErrorCondition } from './stanza.js';
@@ -52,6 +53,7 @@ export class Server {
   readonly sessions = new SessionDirectory();
   readonly router = new Router(this);
   readonly accounts: Accounts;
+  readonly rosters: Rosters;
   readonly connections = new Set<Closable>();
   readonly ipThrottle: AuthThrottle;
   readonly accountThrottle: AuthThrottle;
@@ -64,7 +66,9 @@ export class Server {
     readonly log: Logger,
   ) {
     this.accounts = new Accounts(storage.accounts);
+    this.rosters = new Rosters(storage);
     this.accounts.onDeleted = (host, user) => {
+      this.rosters.forget(host, user);
       for (const session of this.sessions.resources(`${user}@${host}`)) session.close('not-authorized', 'account deleted');
     };
     const throttle = { maxFailures: options.authThrottle.maxFailures, windowMs: options.authThrottle.windowMs };
