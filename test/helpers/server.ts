@@ -21,7 +21,8 @@ export interface TestServer {
   dataDir: string;
   /** Creates an account and returns its bare JID. */
   createUser(name: string, password?: string): Promise<string>;
-  stop(): Promise<void>;
+  /** Stops the server; the data folder is removed unless keepData is set (to restart on it). */
+  stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
 export interface TestServerOptions {
@@ -30,12 +31,14 @@ export interface TestServerOptions {
   /** Extra top-level YAML appended to the config. */
   extra?: string;
   tlsRequired?: boolean;
+  /** Reuse the data folder of a server stopped with keepData (a restart). */
+  dataDir?: string;
 }
 
 let counter = 0;
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'quire-test-'));
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'quire-test-'));
   const yaml = [
     'hosts: [localhost]',
     `data_dir: ${JSON.stringify(dataDir)}`,
@@ -48,7 +51,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     options.extra ?? '',
   ].join('\n');
   const loaded = loadConfigText(yaml, `test-${++counter}.yaml`, dataDir);
-  const running = await startServer(loaded, { logDestination: createWriteStream(join(dataDir, 'server.log')) });
+  const running = await startServer(loaded, { logDestination: createWriteStream(join(dataDir, 'server.log'), { flags: 'a' }) });
   return {
     running,
     domain: 'localhost',
@@ -59,9 +62,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       await running.server.accounts.create('localhost', name, password);
       return `${name}@localhost`;
     },
-    async stop() {
+    async stop({ keepData = false } = {}) {
       await running.stop();
-      if (!process.env.QUIRE_KEEP_TEST_DATA) rmSync(dataDir, { recursive: true, force: true });
+      if (!keepData && !process.env.QUIRE_KEEP_TEST_DATA) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
