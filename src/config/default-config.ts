@@ -54,8 +54,10 @@ limits:
 #     ping:
 #     disco:
 #     register: { }
-# Without a modules key, Quire enables disco, ping, version and time.
+# Without a modules key, Quire enables roster, presence, disco, ping, version and time.
 modules:
+  - roster                 # RFC 6121 rosters
+  - presence               # RFC 6121 subscriptions and presence
   - disco                  # XEP-0030 service discovery
   - ping                   # XEP-0199
   - version                # XEP-0092 software version

@@ -185,7 +185,7 @@ export function loadConfigFile(path: string): LoadedConfig {
 }
 
 /** The modules the built-in config enables; register (XEP-0077) only here, so `npm start` gives a usable server. */
-const DEFAULT_MODULES = ['disco', 'ping', 'version', 'time', 'register'];
+const DEFAULT_MODULES = ['roster', 'presence', 'disco', 'ping', 'version', 'time', 'register'];
 
 /** The built-in localhost config used when no file is given. */
 export function defaultConfig(baseDir: string): LoadedConfig {

@@ -24,7 +24,7 @@ export const SASL_MECHANISMS = [
 export type SaslMechanismName = (typeof SASL_MECHANISMS)[number];
 
 /** Modules enabled when the file has no `modules` key. */
-export const STANDARD_MODULES = ['disco', 'ping', 'version', 'time'] as const;
+export const STANDARD_MODULES = ['roster', 'presence', 'disco', 'ping', 'version', 'time'] as const;
 
 type RawIssue = z.core.$ZodRawIssue;
 

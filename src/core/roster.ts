@@ -40,8 +40,12 @@ export interface Roster {
 
 /** How many removals are remembered for delta pushes before an old client just gets the whole roster. */
 const MAX_TOMBSTONES = 200;
-/** Rosters kept in memory for accounts without sessions. */
-const CACHE_SIZE = 1000;
+/**
+ * How long a roster stays in memory after its account's last session ended (or after an offline account's
+ * roster was used): long enough to batch a burst of subscription traffic, short enough that changes made
+ * in storage by `quire roster` are seen at the next login.
+ */
+const UNPINNED_TTL_MS = 30_000;
 
 export function itemToXml(item: RosterItem): Element {
   const el = xml('item', {
@@ -105,6 +109,7 @@ export class Rosters {
   private items: MapStore;
   private meta: KeyValStore;
   private cache = new Map<string, Roster>();
+  private expiry = new Map<string, number>();
   private loading = new Map<string, Promise<Roster>>();
   /** Accounts whose roster must stay cached (they have sessions). */
   private pinned = new Map<string, number>();
@@ -122,7 +127,10 @@ export class Rosters {
   async get(host: string, user: string): Promise<Roster> {
     const key = `${user}@${host}`;
     const cached = this.cache.get(key);
-    if (cached) return cached;
+    if (cached) {
+      if (!this.pinned.has(key)) this.expiry.set(key, Date.now() + UNPINNED_TTL_MS);
+      return cached;
+    }
     let loading = this.loading.get(key);
     if (!loading) {
       loading = this.load(host, user).finally(() => this.loading.delete(key));
@@ -144,7 +152,8 @@ export class Rosters {
     const key = `${user}@${host}`;
     if (!this.cache.has(key)) {
       this.cache.set(key, roster);
-      this.trim();
+      if (!this.pinned.has(key)) this.expiry.set(key, Date.now() + UNPINNED_TTL_MS);
+      this.sweep();
     }
     return this.cache.get(key)!;
   }
@@ -153,20 +162,24 @@ export class Rosters {
   pin(host: string, user: string): void {
     const key = `${user}@${host}`;
     this.pinned.set(key, (this.pinned.get(key) ?? 0) + 1);
+    this.expiry.delete(key);
   }
 
   unpin(host: string, user: string): void {
     const key = `${user}@${host}`;
     const count = (this.pinned.get(key) ?? 1) - 1;
-    if (count > 0) this.pinned.set(key, count);
-    else this.pinned.delete(key);
-    this.trim();
+    if (count > 0) return void this.pinned.set(key, count);
+    this.pinned.delete(key);
+    if (this.cache.has(key)) this.expiry.set(key, Date.now() + UNPINNED_TTL_MS);
+    this.sweep();
   }
 
-  private trim(): void {
-    if (this.cache.size <= CACHE_SIZE) return;
-    for (const key of this.cache.keys()) {
-      if (this.cache.size <= CACHE_SIZE) break;
+  /** Drops unpinned rosters whose time is up. */
+  private sweep(): void {
+    const now = Date.now();
+    for (const [key, until] of this.expiry) {
+      if (until > now) continue;
+      this.expiry.delete(key);
       if (!this.pinned.has(key)) this.cache.delete(key);
     }
   }
@@ -214,5 +227,6 @@ export class Rosters {
   /** Forgets the cached roster of a deleted account. */
   forget(host: string, user: string): void {
     this.cache.delete(`${user}@${host}`);
+    this.expiry.delete(`${user}@${host}`);
   }
 }

@@ -1,12 +1,22 @@
 // Every module Quire ships, by the name the config uses. One folder per specification.
 import type { ModuleDefinition } from '../core/module-api.js';
+import caps from './caps/index.js';
 import disco from './disco/index.js';
+import offline from './offline/index.js';
 import ping from './ping/index.js';
+import presence from './presence/index.js';
 import register from './register/index.js';
+import roster from './roster/index.js';
 import time from './time/index.js';
 import version from './version/index.js';
+import contactAddresses from './contact-addresses/index.js';
+import last from './last/index.js';
+import privateStorage from './private/index.js';
+import vcard from './vcard/index.js';
+import blocking from './blocking/index.js';
+import stanzaId from './stanza-id/index.js';
 
 // Each module is typed by its own options; the registry only needs their common shape.
-const all = [disco, ping, register, time, version] as unknown as ModuleDefinition<unknown>[];
+const all = [caps, disco, offline, ping, presence, register, roster, time, version, contactAddresses, last, privateStorage, vcard, blocking, stanzaId] as unknown as ModuleDefinition<unknown>[];
 
 export const availableModules = new Map<string, ModuleDefinition<unknown>>(all.map((m) => [m.name, m]));

@@ -47,7 +47,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     '  c2s_tls: { host: 127.0.0.1, port: 0 }',
     `tls: { required: ${options.tlsRequired ?? true} }`,
     'log: { level: debug, format: json }',
-    options.modules ?? 'modules:\n  disco:\n  ping:\n  version:\n  time:\n  register: { registrations_per_hour: 0 }',
+    options.modules ?? 'modules:\n  roster:\n  presence:\n  disco:\n  ping:\n  version:\n  time:\n  register: { registrations_per_hour: 0 }',
     options.extra ?? '',
   ].join('\n');
   const loaded = loadConfigText(yaml, `test-${++counter}.yaml`, dataDir);
