@@ -7,6 +7,7 @@ import { ConfigError, DEFAULT_CONFIG_YAML, defaultConfig, loadConfigFile, type L
 import { AccountError, Accounts } from '../core/accounts.js';
 import { parseJid, JidError } from '../core/jid/index.js';
 import { silentLogger } from '../core/logger.js';
+import { Rosters, newItem, type RosterItem, type Subscription } from '../core/roster.js';
 import { CertificateError, hostsNotCovered, readCertificate } from '../transports/certs.js';
 import { enabledModules, loadCertificate, openStorage, startServer } from '../start.js';
 import { QUIRE_VERSION } from '../version.js';
@@ -152,6 +153,74 @@ export function buildProgram(): Command {
           if (!loaded.config.hosts.includes(host)) throw new UserError(`${host} is not one of the configured hosts (${loaded.config.hosts.join(', ')})`);
           for (const name of (await accounts.list(host)).sort()) console.log(`${name}@${host}`);
         }
+      });
+    });
+
+  const roster = program.command('roster').description("manage accounts' rosters (a logged-in user sees the change at the next login)");
+  const withRosters = async (configPath: string | undefined, jid: string, fn: (rosters: Rosters, host: string, user: string) => Promise<void>) => {
+    const loaded = loadConfig(configPath);
+    const storage = await openStorage(loaded);
+    try {
+      const { host, user } = parseAccount(loaded, jid);
+      if (!(await new Accounts(storage.accounts).exists(host, user))) throw new UserError(`${user}@${host} does not exist`);
+      await fn(new Rosters(storage), host, user);
+    } finally {
+      await storage.close();
+    }
+  };
+  const contactJid = (text: string) => {
+    try {
+      return parseJid(text).bare;
+    } catch (err) {
+      throw new UserError(`"${text}" is not a valid JID: ${(err as JidError).message}`);
+    }
+  };
+  roster
+    .command('list <jid>')
+    .description("print an account's roster")
+    .option('-c, --config <path>', CONFIG_HELP)
+    .action(async (jid: string, opts: { config?: string }) => {
+      await withRosters(opts.config, jid, async (rosters, host, user) => {
+        const items = [...(await rosters.get(host, user)).items.values()].filter((i) => i.inRoster).sort((a, b) => a.jid.localeCompare(b.jid));
+        for (const item of items) {
+          const flags = [item.ask ? 'asked' : '', item.pendingIn ? 'asked-by' : '', item.approved ? 'pre-approved' : ''].filter(Boolean).join(',');
+          console.log([item.jid, item.subscription + (flags ? ` (${flags})` : ''), item.name ?? '', item.groups.join(', ')].join('\t'));
+        }
+      });
+    });
+  roster
+    .command('add <jid> <contact>')
+    .description('add or update a contact, optionally with a subscription state')
+    .option('-c, --config <path>', CONFIG_HELP)
+    .option('-n, --name <name>', 'the name shown for the contact')
+    .option('-g, --group <group...>', 'groups (repeat for several)')
+    .option('-s, --subscription <state>', 'none, to, from or both (administrators can set it directly)')
+    .action(async (jid: string, contact: string, opts: { config?: string; name?: string; group?: string[]; subscription?: string }) => {
+      const subscription = opts.subscription;
+      if (subscription !== undefined && !['none', 'to', 'from', 'both'].includes(subscription)) throw new UserError(`--subscription must be none, to, from or both, not "${subscription}"`);
+      await withRosters(opts.config, jid, async (rosters, host, user) => {
+        const contactBare = contactJid(contact);
+        const roster = await rosters.get(host, user);
+        const item: RosterItem = { ...(roster.items.get(contactBare) ?? newItem(contactBare)) };
+        item.inRoster = true;
+        if (opts.name !== undefined) item.name = opts.name;
+        if (opts.group) item.groups = [...new Set(opts.group)];
+        if (subscription) item.subscription = subscription as Subscription;
+        await rosters.commit(roster, [item]);
+        console.log(`${contactBare} is in ${user}@${host}'s roster (subscription ${item.subscription})`);
+      });
+    });
+  roster
+    .command('remove <jid> <contact>')
+    .description('remove a contact (no unsubscription is sent: the server is offline to the contact)')
+    .option('-c, --config <path>', CONFIG_HELP)
+    .action(async (jid: string, contact: string, opts: { config?: string }) => {
+      await withRosters(opts.config, jid, async (rosters, host, user) => {
+        const contactBare = contactJid(contact);
+        const roster = await rosters.get(host, user);
+        if (!roster.items.get(contactBare)?.inRoster) throw new UserError(`${contactBare} is not in ${user}@${host}'s roster`);
+        await rosters.commit(roster, [], [contactBare]);
+        console.log(`removed ${contactBare} from ${user}@${host}'s roster`);
       });
     });
 

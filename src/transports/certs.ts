@@ -2,7 +2,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
 
 export interface CertificatePair {
   key: string;
@@ -55,6 +54,8 @@ export async function selfSignedCertificate(dataDir: string, hosts: string[]): P
     const fresh = new Date(x509.validTo).getTime() > Date.now() + 7 * 86400_000;
     if (fresh && hostsNotCovered(existing, hosts).length === 0) return { key: readFileSync(keyPath, 'utf8'), cert: existing, source: certPath, selfSigned: true };
   }
+  // Loaded only when a certificate must be made: the X.509 libraries behind it are large.
+  const { generate } = await import('selfsigned');
   const now = new Date();
   const pems = await generate([{ name: 'commonName', value: hosts[0] }], {
     keyType: 'ec',
