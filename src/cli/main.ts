@@ -94,15 +94,21 @@ export function buildProgram(): Command {
     .option('-c, --config <path>', CONFIG_HELP)
     .action(async (opts: { config?: string }) => {
       const loaded = loadConfig(opts.config);
-      const running = await startServer(loaded);
-      process.stdout.write(howToConnect(loaded, running.ports, running.certificate.selfSigned, running.certificate.source) + '\n');
+      // Installed before starting, so that a signal during startup still ends in an orderly stop.
+      let running: Awaited<ReturnType<typeof startServer>> | null = null;
+      let signalled: string | null = null;
       const stop = async (signal: string) => {
+        signalled = signal;
+        if (!running) return;
         running.log.info({ signal }, 'signal received');
         await running.stop();
         process.exit(0);
       };
       process.once('SIGINT', () => void stop('SIGINT'));
       process.once('SIGTERM', () => void stop('SIGTERM'));
+      running = await startServer(loaded);
+      if (signalled) return void (await stop(signalled));
+      process.stdout.write(howToConnect(loaded, running.ports, running.certificate.selfSigned, running.certificate.source) + '\n');
     });
 
   const user = program.command('user').description('manage accounts');

@@ -152,7 +152,7 @@ export class Server {
     pending.resolve(response);
   }
 
-  /** Closes every stream with system-shutdown (RFC 6120 §4.9.3.19), unloads modules, closes storage. */
+  /** Closes every stream with system-shutdown (RFC 6120 §4.9.3.20), unloads modules, closes storage. */
   async shutdown(): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;

@@ -117,12 +117,15 @@ class TcpConnection implements Connection {
 
   async startTls(): Promise<void> {
     const raw = this.socket;
-    // <proceed/> must reach the client in clear before the handshake starts.
-    if (this.corked) this.uncork();
-    if (raw.writableLength > 0) await new Promise((resolve) => raw.once('drain', resolve));
+    // Bytes that arrive from now on belong to the TLS handshake, not to the old stream.
     this.detach(raw);
+    // <proceed/> must reach the client in clear before the handshake starts. 'drain' only follows a write
+    // that returned false, so wait for an empty write's callback: writes complete in order.
+    if (this.corked) this.uncork();
+    if (raw.writableLength > 0) await new Promise<void>((resolve) => raw.write('', () => resolve()));
     const secured = new tls.TLSSocket(raw, { isServer: true, secureContext: this.secureContext!, ALPNProtocols: ['xmpp-client'] });
     this.attach(secured);
+    raw.on('error', this.onError);
     this.secure = true;
     this.cbCache.clear();
     this.cbTypes = null;

@@ -9,6 +9,8 @@ import { xml, type Element } from '../../src/core/xml/element.js';
 import { StreamParser } from '../../src/core/xml/parser.js';
 import { RawClient, type TestServer } from './server.js';
 
+const OUTPUT_LIMITS = { maxStanzaBytes: 64 * 1024 * 1024, maxDepth: 10_000, maxAttributes: 10_000 };
+
 /** The server's side of one stream (from its header up to a restart), as parsed so far. */
 export interface ServerStreamSnapshot {
   /** The server's <stream:stream> open tag: qualified name, attributes as written, resolved namespace. */
@@ -25,12 +27,16 @@ export interface ServerStreamSnapshot {
 /** Parses server output with the same parser the server uses on clients, so malformed output fails the test. */
 export function parseServerStream(text: string): ServerStreamSnapshot {
   const snapshot: ServerStreamSnapshot = { header: null, elements: [], ended: false, parseError: null, text };
-  const parser = new StreamParser({
-    streamStart: (name, attrs, ns) => void (snapshot.header = { name, attrs: { ...attrs }, ns }),
-    stanza: (element) => void snapshot.elements.push(element),
-    streamEnd: () => void (snapshot.ended = true),
-    error: (condition, message) => void (snapshot.parseError = `${condition}: ${message}`),
-  });
+  const parser = new StreamParser(
+    {
+      streamStart: (name, attrs, ns) => void (snapshot.header = { name, attrs: { ...attrs }, ns }),
+      stanza: (element) => void snapshot.elements.push(element),
+      streamEnd: () => void (snapshot.ended = true),
+      error: (condition, message) => void (snapshot.parseError = `${condition}: ${message}`),
+    },
+    // Generous: what the server relays may exceed the limits it enforces on input (it adds 'from', for one).
+    OUTPUT_LIMITS,
+  );
   parser.write(text);
   return snapshot;
 }
@@ -90,7 +96,7 @@ export class RawStream {
    * Resolves with find's first defined result, re-evaluated on each chunk from the server. Rejects if the server's
    * output is not well-formed, if the connection closes first, or after timeoutMs (a guard, never a wait).
    */
-  wait<T>(find: (snapshot: ServerStreamSnapshot) => T | undefined, what: string, timeoutMs = 5000): Promise<T> {
+  wait<T>(find: (snapshot: ServerStreamSnapshot) => T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
     const socket = this.client.socket;
     return new Promise<T>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
@@ -138,9 +144,11 @@ export class RawStream {
     return this.snapshot().elements.slice(this.taken);
   }
 
-  /** Resolves when the TCP connection is closed. */
+  /** Resolves when the connection is closed (the TLS socket after STARTTLS). */
   get closed(): Promise<void> {
-    return this.client.closed;
+    const socket = this.client.socket;
+    if (socket.closed) return Promise.resolve();
+    return new Promise((resolve) => socket.once('close', () => resolve()));
   }
 
   /** Forgets the current stream's output: what comes next is a new stream (after SASL success, RFC 6120 §6.4.6). */
@@ -159,11 +167,16 @@ export class RawStream {
     return { header, features };
   }
 
-  /** RFC 6120 §5.4.2/§5.4.3.3: <starttls/>, <proceed/>, TLS handshake; a new stream view begins. maxVersion pins the TLS version. */
-  async startTls(options: { maxVersion?: tls.SecureVersion } = {}): Promise<void> {
-    this.send(`<starttls xmlns='${NS.tls}'/>`);
+  /**
+   * RFC 6120 §5.4.2/§5.4.3.3: <starttls/>, <proceed/>, TLS handshake; a new stream view begins. maxVersion pins the
+   * TLS version; pipelined is plaintext sent in the same write right after <starttls/> (an injection attempt);
+   * beforeHandshake runs once <proceed/> is in, just before the ClientHello goes out.
+   */
+  async startTls(options: { maxVersion?: tls.SecureVersion; pipelined?: string; beforeHandshake?: () => void } = {}): Promise<void> {
+    this.send(`<starttls xmlns='${NS.tls}'/>` + (options.pipelined ?? ''));
     const proceed = await this.next('<proceed/>');
     assert.equal(`${proceed.ns} ${proceed.name}`, `${NS.tls} proceed`, `expected <proceed/>, got ${proceed.toString()}`);
+    options.beforeHandshake?.();
     const previous = tls.DEFAULT_MAX_VERSION;
     // RawClient.startTls calls tls.connect synchronously, which reads the default there and then.
     if (options.maxVersion) tls.DEFAULT_MAX_VERSION = options.maxVersion;

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
 import tls from 'node:tls';
+import { StringDecoder } from 'node:string_decoder';
 import { client, xml as xmppXml } from '@xmpp/client';
 import { loadConfigText } from '../../src/config/index.js';
 import { startServer, type RunningServer } from '../../src/start.js';
@@ -75,6 +76,8 @@ export { xmppXml };
 /** Logs in with @xmpp/client over STARTTLS and SCRAM-SHA-1; resolves once the resource is bound. */
 export async function connectClient(server: TestServer, username: string, password = 'secret-password', resource?: string): Promise<XmppClient> {
   const xmpp = client({ service: `xmpp://127.0.0.1:${server.port}`, domain: server.domain, username, password, resource });
+  // The default 2 s per step is too short on a loaded CI machine where the server shares the process.
+  Object.assign(xmpp, { timeout: 20_000 });
   xmpp.on('error', () => {});
   // The reconnect module would hide failures the tests want to see.
   xmpp.reconnect.stop();
@@ -108,8 +111,10 @@ export class RawClient {
   }
 
   private attach(socket: net.Socket): void {
-    socket.on('data', (chunk) => {
-      this.received += chunk.toString('utf8');
+    // A character split across reads must not be garbled.
+    const decoder = new StringDecoder('utf8');
+    socket.on('data', (chunk: Buffer) => {
+      this.received += decoder.write(chunk);
       this.check();
     });
     socket.on('error', () => {});

@@ -41,8 +41,14 @@ export interface UnauthenticatedIq {
 
 type State = 'awaiting-header' | 'negotiating' | 'starting-tls' | 'bound' | 'closed';
 
-/** RFC 6120 §6.4.5: a reasonable number of SASL retries on one stream before giving up. */
+/** RFC 6120 §6.4.5: a reasonable number of SASL retries on one stream before giving up: failed password checks… */
 const MAX_AUTH_ATTEMPTS = 5;
+/**
+ * …and exchanges of any kind. Failures that never reached a password check (an unsupported channel binding,
+ * the 'y' downgrade flag) count only here: clients without XEP-0440 try each -PLUS mechanism first, and must
+ * still reach the mechanisms that work for them.
+ */
+const MAX_SASL_EXCHANGES = 15;
 /** Elements that may queue up while an asynchronous step (SASL, bind) is running. */
 const MAX_PENDING_ELEMENTS = 64;
 
@@ -58,6 +64,7 @@ export class ClientStream implements Closable {
   /** When the client last sent anything (ms since the epoch), for keepalive pings. */
   lastReceived = Date.now();
   private authAttempts = 0;
+  private saslExchanges = 0;
   private session: ClientSession | null = null;
   private negotiationTimer: NodeJS.Timeout | null;
   private busy = false;
@@ -208,7 +215,7 @@ export class ClientStream implements Closable {
     const name = element.localName;
     if (ns === NS.tls && name === 'starttls') return this.onStartTls();
     if (this.server.options.tlsRequired && !this.connection.secure) {
-      if (ns === NS.sasl && name === 'auth') return this.sendSaslFailure('encryption-required', 'Use STARTTLS first');
+      if (ns === NS.sasl && name === 'auth') return this.sendSaslFailure('encryption-required', 'Use STARTTLS first', false);
       return this.close('policy-violation', 'TLS is required: send <starttls/> first');
     }
     if (ns === NS.sasl && this.username === null) {
@@ -281,25 +288,25 @@ export class ClientStream implements Closable {
 
   private async onAuth(element: Element): Promise<void> {
     if (this.server.ipThrottle.isBlocked(this.connection.remoteAddress)) {
-      return this.sendSaslFailure('temporary-auth-failure', 'Too many failed login attempts from your address; try again later');
+      return this.sendSaslFailure('temporary-auth-failure', 'Too many failed login attempts from your address; try again later', false);
     }
     const name = element.attrs.mechanism ?? '';
     this.attemptedUser = null;
     const mechanism = createMechanism(name, this.saslContext(), { enabled: this.server.options.saslMechanisms });
-    if (!mechanism) return this.sendSaslFailure('invalid-mechanism', `${name || 'no mechanism'} is not offered here`);
+    if (!mechanism) return this.sendSaslFailure('invalid-mechanism', `${name || 'no mechanism'} is not offered here`, false);
     this.mechanism = mechanism;
     await this.saslStep(element);
   }
 
   private async onSaslResponse(element: Element): Promise<void> {
-    if (!this.mechanism) return this.sendSaslFailure('malformed-request', 'no authentication exchange is in progress');
+    if (!this.mechanism) return this.sendSaslFailure('malformed-request', 'no authentication exchange is in progress', false);
     await this.saslStep(element);
   }
 
   private async saslStep(element: Element): Promise<void> {
     // RFC 6120 §6.4.2: "=" is an empty response; no text at all is no initial response.
     let data = decodeSaslPayload(element.text().trim());
-    if (data === 'invalid') return this.sendSaslFailure('incorrect-encoding');
+    if (data === 'invalid') return this.sendSaslFailure('incorrect-encoding', undefined, false);
     if (data === null && element.name === 'response') data = Buffer.alloc(0);
     const step: SaslStep = await this.mechanism!.step(data);
     if (this.state !== 'negotiating') return;
@@ -309,9 +316,12 @@ export class ClientStream implements Closable {
     }
     this.mechanism = null;
     if (step.kind === 'failure') {
-      this.server.ipThrottle.recordFailure(this.connection.remoteAddress);
-      if (this.attemptedUser !== null) this.server.accountThrottle.recordFailure(`${this.attemptedUser}@${this.host!.name}`);
-      return this.sendSaslFailure(step.condition, step.text);
+      const checkedPassword = this.attemptedUser !== null;
+      if (checkedPassword) {
+        this.server.ipThrottle.recordFailure(this.connection.remoteAddress);
+        this.server.accountThrottle.recordFailure(`${this.attemptedUser}@${this.host!.name}`);
+      }
+      return this.sendSaslFailure(step.condition, step.text, checkedPassword);
     }
     const host = this.host!;
     const accountKey = `${step.username}@${host.name}`;
@@ -332,9 +342,10 @@ export class ClientStream implements Closable {
     this.log.info('authenticated');
   }
 
-  private sendSaslFailure(condition: string, text?: string): void {
+  private sendSaslFailure(condition: string, text?: string, checkedPassword = true): void {
     this.connection.write(xml('failure', { xmlns: NS.sasl }, xml(condition), text ? xml('text', { 'xml:lang': 'en' }, text) : null).toString());
-    if (condition !== 'aborted' && ++this.authAttempts >= MAX_AUTH_ATTEMPTS) this.close('policy-violation', 'Too many failed authentication attempts');
+    if (condition === 'aborted') return;
+    if ((checkedPassword && ++this.authAttempts >= MAX_AUTH_ATTEMPTS) || ++this.saslExchanges >= MAX_SASL_EXCHANGES) this.close('policy-violation', 'Too many failed authentication attempts');
   }
 
   // RFC 6120 §7

@@ -149,9 +149,9 @@ test('the XML declaration is accepted, with or without an encoding, and a BOM be
   }
 });
 
-test('an encoding other than UTF-8 is bad-format; invalid UTF-8 is not-well-formed', () => {
+test('an encoding other than UTF-8 is unsupported-encoding; invalid UTF-8 is not-well-formed', () => {
   const { errors } = parseAll("<?xml version='1.0' encoding='ISO-8859-1'?>" + HEADER);
-  assert.equal(errors()[0].condition, 'bad-format');
+  assert.equal(errors()[0].condition, 'unsupported-encoding');
   const s = setup();
   s.parser.write(Buffer.from(HEADER + '<message><body>'));
   s.parser.write(Buffer.from([0x61, 0xc3, 0x28, 0x62]));

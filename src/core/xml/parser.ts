@@ -19,7 +19,7 @@ import { isAscii } from 'node:buffer';
 import { SaxesParser, type SaxesAttributeNSIncomplete, type SaxesStartTagNS, type SaxesTagNS, type XMLDecl } from 'saxes';
 import { Element, type Attrs, type Node } from './element.js';
 
-export type StreamErrorCondition = 'not-well-formed' | 'restricted-xml' | 'policy-violation' | 'invalid-namespace' | 'bad-format';
+export type StreamErrorCondition = 'not-well-formed' | 'restricted-xml' | 'policy-violation' | 'invalid-namespace' | 'unsupported-encoding';
 
 export interface ParserLimits {
   /** Largest top-level child of the stream, in bytes from its start tag to its end tag. Also bounds the
@@ -278,8 +278,8 @@ export class StreamParser {
   // (saxes only accepts it at the very start of the stream).
   private readonly onXmlDecl = (decl: XMLDecl): void => {
     const encoding = decl.encoding;
-    // RFC 6120 §11.6 and §4.9.3.22: UTF-8 only; bad-format stands in for unsupported-encoding (§4.9.3.1).
-    if (encoding !== undefined && encoding.toLowerCase() !== 'utf-8') this.fail('bad-format', `unsupported encoding ${encoding}: XMPP streams are UTF-8 (RFC 6120 §11.6)`);
+    // RFC 6120 §11.6: UTF-8 only. §4.9.3.1 allows bad-format here but RECOMMENDS the specific condition, §4.9.3.22.
+    if (encoding !== undefined && encoding.toLowerCase() !== 'utf-8') this.fail('unsupported-encoding', `unsupported encoding ${encoding}: XMPP streams are UTF-8 (RFC 6120 §11.6)`);
   };
 
   // RFC 6120 §11.1: no DTDs, processing instructions or comments.
