@@ -75,14 +75,15 @@ export class Router {
   private dispatch(host: Host, event: StanzaEvent, kind: string, level: AddressLevel): void {
     const events = host.events;
     // One filter for everything addressed to a local account (blocking, privacy). A handler returns true to
-    // drop the stanza (having answered it if needed), or a promise of that when it must consult storage first.
+    // drop the stanza (having answered it if needed), or a promise of that when it must load data first;
+    // then the filters run again, and the handler answers from what it loaded.
     if (level !== 'host' && events.has('route/to-account')) {
       const verdict = events.fire('route/to-account', event);
       if (verdict === true) return;
       if (verdict instanceof Promise) {
         verdict.then(
           (drop) => {
-            if (drop !== true) this.deliver(host, event, kind, level);
+            if (drop !== true) this.dispatch(host, event, kind, level);
           },
           (err: unknown) => this.server.log.error({ err }, 'route/to-account filter failed'),
         );

@@ -69,6 +69,7 @@ export class Server {
     this.rosters = new Rosters(storage);
     this.accounts.onDeleted = (host, user) => {
       this.rosters.forget(host, user);
+      this.hosts.get(host)?.events.fire('account-deleted', { host: this.hosts.get(host), user });
       for (const session of this.sessions.resources(`${user}@${host}`)) session.close('not-authorized', 'account deleted');
     };
     const throttle = { maxFailures: options.authThrottle.maxFailures, windowMs: options.authThrottle.windowMs };

@@ -105,6 +105,12 @@ export default defineModule({
       return undefined;
     });
 
+    // A deleted account's data is gone from storage; its cached list goes too.
+    m.hook('account-deleted', ({ user }: { user: string }) => {
+      blocklists.refresh(host.name, user).catch((err: unknown) => m.log.error({ err, user }, 'cannot reload the blocklist'));
+      return undefined;
+    });
+
     /** Sends a blocklist push to every resource of the account that retrieved the blocklist (§3.3, §3.4). */
     const push = (bare: string, payload: Element) => {
       const iq = xml('iq', { type: 'set', from: bare }, payload);
