@@ -23,7 +23,7 @@ describe('stanza IDs (XEP-0359)', () => {
   let juliet: XmppClient;
 
   before(async () => {
-    server = await startTestServer({ modules: 'modules:\n  disco:\n  stanza-id:' });
+    server = await startTestServer({ modules: 'modules:\n  disco:\n  stanza_id:' });
     await server.createUser('romeo');
     await server.createUser('juliet');
     romeo = await connectClient(server, 'romeo', undefined, 'orchard');

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import {
   ConfigError,
   DEFAULT_CONFIG_YAML,
+  STANDARD_MODULES,
   defaultConfig,
   loadConfigFile,
   loadConfigText,
@@ -45,7 +46,7 @@ test('the built-in default config serves localhost with register enabled', () =>
   const { config, locate } = defaultConfig('/srv/quire');
   assert.deepEqual(config.hosts, ['localhost']);
   assert.equal(config.data_dir, '/srv/quire/data');
-  assert.deepEqual(Object.keys(config.modules), ['roster', 'presence', 'disco', 'ping', 'version', 'time', 'register']);
+  assert.deepEqual(Object.keys(config.modules), [...STANDARD_MODULES, 'register']);
   assert.deepEqual(config.storage, { backend: 'sqlite', path: '/srv/quire/data/quire.sqlite' });
   assert.deepEqual(config.listeners.c2s, { enabled: true, host: '::', port: 5222 });
   assert.deepEqual(config.listeners.c2s_tls, { enabled: true, host: '::', port: 5223 });
@@ -61,7 +62,7 @@ test('the built-in default config serves localhost with register enabled', () =>
 test('DEFAULT_CONFIG_YAML loads and matches the documented defaults, without register', () => {
   const { config } = loadConfigText(DEFAULT_CONFIG_YAML, 'quire.yaml', '/etc/quire');
   const builtIn = defaultConfig('/etc/quire').config;
-  assert.deepEqual(Object.keys(config.modules), ['roster', 'presence', 'disco', 'ping', 'version', 'time']);
+  assert.deepEqual(Object.keys(config.modules), [...STANDARD_MODULES]);
   assert.deepEqual(
     { ...config, modules: {}, source: '' },
     { ...builtIn, modules: {}, source: '' },
@@ -71,7 +72,7 @@ test('DEFAULT_CONFIG_YAML loads and matches the documented defaults, without reg
 
 test('a minimal file gets every default, including the standard modules', () => {
   const { config } = load('hosts: [example.org]\n');
-  assert.deepEqual(Object.keys(config.modules), ['roster', 'presence', 'disco', 'ping', 'version', 'time']);
+  assert.deepEqual(Object.keys(config.modules), [...STANDARD_MODULES]);
   assert.equal(config.limits.rate.burst, 262144);
   assert.equal(config.auth.failure_window, 60);
   // An empty section means "all defaults", like a missing one.

@@ -54,15 +54,23 @@ limits:
 #     ping:
 #     disco:
 #     register: { }
-# Without a modules key, Quire enables roster, presence, disco, ping, version and time.
+# Without a modules key, Quire enables every module listed here except the commented-out ones.
 modules:
   - roster                 # RFC 6121 rosters
   - presence               # RFC 6121 subscriptions and presence
   - disco                  # XEP-0030 service discovery
+  - caps                   # XEP-0115 entity capabilities
+  - offline                # XEP-0160 offline messages
+  - vcard                  # XEP-0054 vcard-temp
+  - private                # XEP-0049 private XML storage
+  - blocking               # XEP-0191 blocking command
+  - stanza_id              # XEP-0359 stanza ids
+  - last                   # XEP-0012 last activity
   - ping                   # XEP-0199
   - version                # XEP-0092 software version
   - time                   # XEP-0202 entity time
   # - register             # XEP-0077 in-band registration: lets anyone create an account
+  # - contact_addresses    # XEP-0157: in the map form, with e.g. abuse: [mailto:abuse@example.org]
 
 log:
   level: info              # trace | debug | info | warn | error | fatal

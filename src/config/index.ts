@@ -7,6 +7,7 @@ import { ConfigError } from './errors.js';
 import { issuesToConfigError, makeErrorMap } from './issues.js';
 import {
   configFileSchema,
+  STANDARD_MODULES,
   type LogFormat,
   type LogLevel,
   type SaslMechanismName,
@@ -185,7 +186,7 @@ export function loadConfigFile(path: string): LoadedConfig {
 }
 
 /** The modules the built-in config enables; register (XEP-0077) only here, so `npm start` gives a usable server. */
-const DEFAULT_MODULES = ['roster', 'presence', 'disco', 'ping', 'version', 'time', 'register'];
+const DEFAULT_MODULES = [...STANDARD_MODULES, 'register'];
 
 /** The built-in localhost config used when no file is given. */
 export function defaultConfig(baseDir: string): LoadedConfig {

@@ -24,7 +24,8 @@ export const SASL_MECHANISMS = [
 export type SaslMechanismName = (typeof SASL_MECHANISMS)[number];
 
 /** Modules enabled when the file has no `modules` key. */
-export const STANDARD_MODULES = ['roster', 'presence', 'disco', 'ping', 'version', 'time'] as const;
+/** What a server without a `modules` key runs: a complete one-to-one IM server. */
+export const STANDARD_MODULES = ['roster', 'presence', 'disco', 'caps', 'offline', 'vcard', 'private', 'blocking', 'stanza_id', 'last', 'ping', 'version', 'time'] as const;
 
 type RawIssue = z.core.$ZodRawIssue;
 

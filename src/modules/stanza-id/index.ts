@@ -43,7 +43,7 @@ function stamp(event: StanzaEvent): undefined {
 }
 
 export default defineModule({
-  name: 'stanza-id',
+  name: 'stanza_id',
   spec: 'XEP-0359',
   description: 'Unique and stable stanza IDs on the messages delivered to accounts; spoofed ones are removed',
   setup(m) {
