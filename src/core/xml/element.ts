@@ -100,15 +100,45 @@ export class Element {
 
   /** Deep copy, detached from any parent; declared namespaces are made explicit on the root. */
   clone(): Element {
+    const copy = this.copyTree();
+    // Prefixes declared on ancestors stay bound in the detached copy.
+    if (this.parent) {
+      for (const prefix of usedPrefixes(this, new Set())) {
+        const declaration = 'xmlns:' + prefix;
+        if (copy.attrs[declaration] !== undefined) continue;
+        for (let el: Element | null = this.parent; el; el = el.parent) {
+          if (el.attrs[declaration] !== undefined) {
+            copy.attrs[declaration] = el.attrs[declaration];
+            break;
+          }
+        }
+      }
+    }
+    return copy;
+  }
+
+  private copyTree(): Element {
     const copy = new Element(this.name, { ...this.attrs }, [], this.ns);
     if (!copy.attrs.xmlns && !this.name.includes(':') && this.ns && this.parent && this.parent.ns !== this.ns) copy.attrs.xmlns = this.ns;
-    for (const child of this.children) copy.append(typeof child === 'string' ? child : child.clone());
+    for (const child of this.children) copy.append(typeof child === 'string' ? child : child.copyTree());
     return copy;
   }
 
   toString(): string {
     return serialize(this);
   }
+}
+
+/** Prefixes an element and its descendants use in names and attributes (other than xml: and xmlns:). */
+function usedPrefixes(element: Element, out: Set<string>): Set<string> {
+  const colon = element.name.indexOf(':');
+  if (colon > 0) out.add(element.name.slice(0, colon));
+  for (const key in element.attrs) {
+    const c = key.indexOf(':');
+    if (c > 0 && !key.startsWith('xmlns:') && !key.startsWith('xml:')) out.add(key.slice(0, c));
+  }
+  for (const child of element.children) if (typeof child !== 'string') usedPrefixes(child, out);
+  return out;
 }
 
 /** Builds an element: xml('message', { to, type: 'chat' }, xml('body', {}, 'hi')). */

@@ -6,7 +6,7 @@ import { defineModule } from '../../core/module-api.js';
 import { newItem, parseStoredXml, type Roster, type RosterItem } from '../../core/roster.js';
 import type { Session } from '../../core/session.js';
 import { xml, type Element } from '../../core/xml/element.js';
-import { pushRosterItem } from '../roster/index.js';
+import { isInterested, pushRosterItem } from '../roster/index.js';
 
 export const NS_PRE_APPROVAL = 'urn:xmpp:features:pre-approval';
 
@@ -49,6 +49,19 @@ export default defineModule({
     function deliverToAvailable(user: string, stanza: Element): void {
       for (const session of m.server.sessions.resources(bareOf(user))) {
         if (!session.presence) continue;
+        const copy = stanza.clone();
+        copy.attrs.to = session.jid.full;
+        session.send(copy);
+      }
+    }
+
+    /**
+     * Approvals, cancellations and unsubscribes go to the user's interested resources (RFC 6121 §3.1.6, §3.2.3,
+     * §3.3.3), which see the matching roster push; available ones get them too, as they may show them.
+     */
+    function deliverToInterested(user: string, stanza: Element): void {
+      for (const session of m.server.sessions.resources(bareOf(user))) {
+        if (!session.presence && !isInterested(session)) continue;
         const copy = stanza.clone();
         copy.attrs.to = session.jid.full;
         session.send(copy);
@@ -130,9 +143,9 @@ export default defineModule({
             item.approved = false;
             await save(roster, item);
             await requests.set(host.name, user, contact, null);
-            router.route(stanza);
-            // §3.2.2: the contact sees the user go unavailable.
+            // §3.2.2: the contact sees the user go unavailable while still subscribed, before the cancellation.
             sendPresenceTo(user, contact, 'unavailable');
+            router.route(stanza);
           } else if (existing?.pendingIn) {
             // Denying a request.
             item.pendingIn = false;
@@ -212,13 +225,15 @@ export default defineModule({
             item.subscription = sub === 'both' ? 'to' : 'none';
             item.pendingIn = false;
             await save(roster, item);
-            deliverToAvailable(user, stanza);
+            deliverToInterested(user, stanza);
+            // §3.3.3: the contact no longer gets the user's presence, so it sees each available resource go.
+            sendPresenceTo(user, contact, 'unavailable');
           } else if (item.pendingIn) {
             // The contact withdrew its request.
             item.pendingIn = false;
             await save(roster, item, !item.inRoster);
             await requests.set(host.name, user, contact, null);
-            deliverToAvailable(user, stanza);
+            deliverToInterested(user, stanza);
           }
           return;
         case 'subscribed':
@@ -227,7 +242,7 @@ export default defineModule({
             item.subscription = sub === 'from' ? 'both' : 'to';
             item.ask = false;
             await save(roster, item);
-            deliverToAvailable(user, stanza);
+            deliverToInterested(user, stanza);
           }
           return;
         case 'unsubscribed':
@@ -235,7 +250,7 @@ export default defineModule({
             item.subscription = sub === 'both' ? 'from' : sub === 'to' ? 'none' : sub;
             item.ask = false;
             await save(roster, item);
-            deliverToAvailable(user, stanza);
+            deliverToInterested(user, stanza);
           }
           return;
       }

@@ -16,6 +16,11 @@ export const NS_ROSTER_VER = 'urn:xmpp:features:rosterver';
 /** session.data key: the resource asked for the roster, so it gets pushes (RFC 6121 §2.1.6). */
 const INTERESTED = 'roster';
 
+/** Whether the resource asked for the roster: an "interested resource" (RFC 6121 §2.2), which gets pushes. */
+export function isInterested(session: Session): boolean {
+  return session.data.get(INTERESTED) === true;
+}
+
 /** A roster push for one item, or its removal (RFC 6121 §2.1.6, §2.5.2). */
 function pushStanza(roster: Roster, item: Element): Element {
   return xml('iq', { type: 'set', id: 'push-' + Math.random().toString(36).slice(2, 12), from: `${roster.user}@${roster.host}` }, xml('query', { xmlns: NS_ROSTER, ver: String(roster.version) }, item));
@@ -26,7 +31,7 @@ export function pushRosterItem(host: Host, roster: Roster, item: RosterItem | { 
   const payload = 'removed' in item ? xml('item', { jid: item.removed, subscription: 'remove' }) : itemToXml(item);
   const push = pushStanza(roster, payload);
   for (const session of host.server.sessions.resources(`${roster.user}@${roster.host}`)) {
-    if (!session.data.get(INTERESTED)) continue;
+    if (!isInterested(session)) continue;
     push.attrs.to = session.jid.full;
     session.send(push);
   }
