@@ -35,6 +35,8 @@ export class Host {
     readonly name: string,
     readonly server: Server,
     log: Logger,
+    /** For a service domain (pubsub.<host>) run by a module: the host it belongs to. It has no accounts. */
+    readonly parent: Host | null = null,
   ) {
     this.jid = parseJid(name);
     this.log = log.child({ host: name });

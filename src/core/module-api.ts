@@ -96,6 +96,21 @@ export class ModuleContext<O = unknown> {
     this.cleanups.push(() => this.host.discoExtensions.splice(this.host.discoExtensions.indexOf(build), 1));
   }
 
+  /**
+   * Runs a service domain (pubsub.<host>) for this module: the returned context registers features and
+   * handlers on that domain, is listed in the host's disco#items, and goes away with the module.
+   */
+  component(domain: string, name?: string): ModuleContext<O> {
+    const componentHost = this.host.server.addComponent(domain, this.host);
+    const context = new ModuleContext<O>(this.name, componentHost, this.options);
+    this.discoItem(domain, name);
+    this.cleanups.push(() => {
+      context.unload();
+      this.host.server.removeComponent(domain);
+    });
+    return context;
+  }
+
   /** Lists a service in the host's disco#items. */
   discoItem(jid: string, name?: string, node?: string): void {
     const item = { jid, name, node };

@@ -50,6 +50,8 @@ export class ConfigurationError extends Error {}
 
 export class Server {
   readonly hosts = new Map<string, Host>();
+  /** Service domains run by modules (pubsub.<host>), by domain. */
+  readonly components = new Map<string, Host>();
   readonly sessions = new SessionDirectory();
   readonly router = new Router(this);
   readonly accounts: Accounts;
@@ -86,9 +88,27 @@ export class Server {
     return this.shuttingDown;
   }
 
-  /** The local host serving a domain, if any. */
+  /** The local host or service domain serving a domain, if any. */
   hostFor(domain: string): Host | undefined {
-    return this.hosts.get(domain);
+    return this.hosts.get(domain) ?? this.components.get(domain);
+  }
+
+  /**
+   * Serves a service domain (such as pubsub.example.org) inside this server: stanzas to it fire events on the
+   * returned Host, which has no accounts and accepts no client streams. Returns the existing one if present.
+   */
+  addComponent(domain: string, parent: Host): Host {
+    const existing = this.components.get(domain);
+    if (existing) return existing;
+    if (this.hosts.has(domain)) throw new ConfigurationError(`${domain} is both a host and a service domain`);
+    const component = new Host(domain, this, this.log, parent);
+    installDefaultDelivery(component);
+    this.components.set(domain, component);
+    return component;
+  }
+
+  removeComponent(domain: string): void {
+    this.components.delete(domain);
   }
 
   /**

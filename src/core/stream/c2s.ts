@@ -138,7 +138,8 @@ export class ClientStream implements Closable {
   // RFC 6120 §4.7 and §4.9.1.2: the response header goes out before any stream error.
   private onStreamStart(name: string, attrs: Record<string, string>, ns: string): void {
     const toDomain = attrs.to !== undefined ? tryParseJid(attrs.to) : null;
-    const host = toDomain && toDomain.local === '' && toDomain.resource === '' ? this.server.hostFor(toDomain.domain) : undefined;
+    // Client streams are for the configured hosts only, not for service domains.
+    const host = toDomain && toDomain.local === '' && toDomain.resource === '' ? this.server.hosts.get(toDomain.domain) : undefined;
     const from = attrs.from !== undefined ? tryParseJid(attrs.from) ?? undefined : undefined;
     this.sendHeader(host?.name ?? this.host?.name ?? this.server.options.hosts[0], from?.toString());
     if (ns !== NS.streams || name.slice(name.indexOf(':') + 1) !== 'stream') return this.close('invalid-namespace', `the stream element must be <stream xmlns="${NS.streams}">`);
