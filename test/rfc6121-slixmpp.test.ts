@@ -156,10 +156,13 @@ describe('RFC 6121 subscription handshake with slixmpp', { skip: slixmppMissing 
     assert.equal(await bob.exited, 0, bob.transcript());
     assert.deepEqual(bob.events.find((e) => e.event === 'final'), { event: 'final', subscription: 'both', pending_out: false });
     assert.equal(bob.events.at(-1)?.event, 'done');
+    // In order; a repeated push of an unchanged item (Alice's request made Bob "To + Pending In", which a roster
+    // does not show) is allowed and left out.
+    const pushes = bob.events.filter((e) => e.event === 'roster_push').map((e) => `${e.subscription}${e.ask ? '+ask' : ''}`);
     assert.deepEqual(
-      bob.events.filter((e) => e.event === 'roster_push').map((e) => `${e.subscription}${e.ask ? '+ask' : ''}`),
+      pushes.filter((p, i) => p !== pushes[i - 1]),
       ['none+ask', 'to', 'both'],
-      'the pushes Bob saw, in order',
+      'the pushes Bob saw',
     );
 
     // The server's view matches what both clients were told.

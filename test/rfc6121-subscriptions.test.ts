@@ -191,7 +191,7 @@ interface Outcome {
   routed: string[];
   /** Presence from the other account each client receives: subscription types, 'available', 'unavailable' (sorted). */
   received: Record<Who, string[]>;
-  /** Roster pushes (of the item for the other account) each client receives, in order. */
+  /** Roster pushes (of the item for the other account) each client must receive, in order. */
   pushes: Record<Who, ItemView[]>;
 }
 
@@ -207,8 +207,9 @@ function simulate(start: Record<Who, Side>, sender: Who, type: SubscriptionType,
     const before = { ...side };
     update(side);
     if (before.state === side.state && before.approved === side.approved && before.inRoster === side.inRoster) return;
-    // §3.1.5, §3.2.2, §3.3.3 and so on: every state change is pushed to the interested resources.
-    if (side.inRoster) o.pushes[who].push(viewOf(side)!);
+    // §3.1.2, §3.1.5, §3.2.2 and so on: a change the client can see is pushed to the interested resources. (A change
+    // of Pending In alone shows nothing; a push of the same item then is allowed, not required: see `collapse`.)
+    if (side.inRoster && JSON.stringify(viewOf(before)) !== JSON.stringify(viewOf(side))) o.pushes[who].push(viewOf(side)!);
     // §3.1.5 / §3.4: a new subscriber gets the user's current presence; §3.2.2 / §3.3.3: one that loses the
     // subscription gets "unavailable" from each of the user's available resources.
     if (!hasFrom(before.state) && hasFrom(side.state)) o.received[otherOf(who)].push('available');
@@ -437,7 +438,7 @@ function tappedBetween(mark: number, x: string, y: string): string[] {
     .sort();
 }
 
-/** Drives a fresh pair into `state` (from a's side), checking each step against the model. */
+/** Drives a fresh pair into `state` (from the side of a) and checks both rosters against the model. */
 async function pairIn(state: State): Promise<{ a: Party; b: Party; sides: Record<Who, Side> }> {
   const [a, b] = await freshPair();
   const party = { a, b };
@@ -470,8 +471,8 @@ async function checkRow(state: State, sender: Who, type: SubscriptionType): Prom
   assert.deepEqual(tappedBetween(tapMark, a.bare, b.bare), expected.routed, 'routed between the servers of the two accounts');
   assert.deepEqual(a.presenceFrom(marks.a, b.bare).sort(), expected.received.a, "presence the user's client received from the contact");
   assert.deepEqual(b.presenceFrom(marks.b, a.bare).sort(), expected.received.b, "presence the contact's client received from the user");
-  assert.deepEqual(a.pushesAbout(marks.a, b.bare), expected.pushes.a, "roster pushes to the user's client");
-  assert.deepEqual(b.pushesAbout(marks.b, a.bare), expected.pushes.b, "roster pushes to the contact's client");
+  assert.deepEqual(collapse(a.pushesAbout(marks.a, b.bare), viewOf(sides.a)), expected.pushes.a, "roster pushes to the user's client");
+  assert.deepEqual(collapse(b.pushesAbout(marks.b, a.bare), viewOf(sides.b)), expected.pushes.b, "roster pushes to the contact's client");
   assert.deepEqual(await a.itemFor(b.bare), viewOf(expected.sides.a), "the user's roster item for the contact");
   assert.deepEqual(await b.itemFor(a.bare), viewOf(expected.sides.b), "the contact's roster item for the user");
   // Every delivered subscription stanza comes from the other account's bare JID (§3.1.3, §3.1.6, §3.2.3, §3.3.3).
@@ -484,6 +485,18 @@ async function checkRow(state: State, sender: Who, type: SubscriptionType): Prom
     }
   }
   await Promise.all([a.stop(), b.stop()]);
+}
+
+/** Pushes with the item as the client already knew it (a change of Pending In alone) left out. */
+function collapse(pushes: ItemView[], start: ItemView | null): ItemView[] {
+  const out: ItemView[] = [];
+  let known = JSON.stringify(start);
+  for (const push of pushes) {
+    if (JSON.stringify(push) === known) continue;
+    out.push(push);
+    known = JSON.stringify(push);
+  }
+  return out;
 }
 
 function describeRow(section: string, direction: 'outbound' | 'inbound', type: SubscriptionType, state: State): string {
@@ -609,8 +622,8 @@ describe('RFC 6121 §3: subscription stanzas on the wire', () => {
     const types = reader.presenceFrom(mark, b.bare).filter((t) => (SUBSCRIPTION_TYPES as readonly string[]).includes(t));
     assert.deepEqual(types, ['subscribed', 'unsubscribe', 'unsubscribed'], 'the subscribe request itself is only for available resources (§3.1.3)');
     assert.deepEqual(
-      reader.pushesAbout(mark, b.bare).map((p) => p.subscription + (p.ask ? '+ask' : '')),
-      ['none+ask', 'to', 'to', 'both', 'to', 'none'],
+      collapse(reader.pushesAbout(mark, b.bare), null).map((p) => p.subscription + (p.ask ? '+ask' : '')),
+      ['none+ask', 'to', 'both', 'to', 'none'],
       'and every push in between',
     );
   });
@@ -636,6 +649,54 @@ describe('RFC 6121 §3: subscription stanzas on the wire', () => {
     const unavailable = b.since(mark).find((s) => s.is('presence') && s.attrs.type === 'unavailable')!;
     assert.equal(unavailable.attrs.from, a.full);
   });
+
+  test('§3.1.6: the approval reaches the subscriber before the roster push that records it ("This MUST occur before")', async () => {
+    const { a, b } = await pairIn('None + Pending In');
+    const mark = b.mark();
+    await a.send(presence(b.bare, 'subscribed'));
+    await settle(a, b);
+    const heard = b.since(mark);
+    const approval = heard.findIndex((s) => s.is('presence') && s.attrs.type === 'subscribed');
+    const push = heard.findIndex((s) => s.is('iq') && s.getChild('query', NS_ROSTER)?.getChild('item')?.attrs.subscription === 'to');
+    assert.ok(approval >= 0 && push >= 0, heard.map(String).join('\n'));
+    assert.ok(approval < push, `order: subscribed ${approval}, push ${push}`);
+  });
+
+  test('§3.2.3 / §3.3.3: cancellations and unsubscribes, too, come before their roster pushes', async () => {
+    const { a, b } = await pairIn('Both');
+    const mark = b.mark();
+    await a.send(presence(b.bare, 'unsubscribe'));
+    await settle(a, b);
+    await a.send(presence(b.bare, 'unsubscribed'));
+    await settle(a, b);
+    const order = b
+      .since(mark)
+      .filter((s) => (s.is('presence') && (s.attrs.type ?? '').startsWith('unsub')) || (s.is('iq') && s.attrs.type === 'set'))
+      .map((s) => (s.is('presence') ? s.attrs.type : `push ${s.getChild('query', NS_ROSTER)!.getChild('item')!.attrs.subscription}`));
+    assert.deepEqual(order, ['unsubscribe', 'push to', 'unsubscribed', 'push none']);
+  });
+
+  test(
+    '§3.1.5 / §3.1.6: the subscriber is told "subscribed" and gets its push before the contact\'s presence arrives',
+    {
+      todo:
+        'the approving side routes "subscribed" and then at once sends its presence; for a local subscriber the presence is ' +
+        'delivered synchronously while "subscribed" waits for the storage steps of the inbound handling, so the client sees ' +
+        'presence from a contact it is not yet subscribed to (over s2s the order would be right)',
+    },
+    async () => {
+      const { a, b } = await pairIn('None + Pending In');
+      const mark = b.mark();
+      await a.send(presence(b.bare, 'subscribed'));
+      await settle(a, b);
+      const heard = b.since(mark);
+      const approval = heard.findIndex((s) => s.is('presence') && s.attrs.type === 'subscribed');
+      const push = heard.findIndex((s) => s.is('iq') && s.getChild('query', NS_ROSTER)?.getChild('item')?.attrs.subscription === 'to');
+      const available = heard.findIndex((s) => s.is('presence') && s.attrs.from === a.full && s.attrs.type === undefined);
+      assert.ok(approval >= 0 && push >= 0 && available >= 0, heard.map(String).join('\n'));
+      assert.ok(approval < available && push < available, `order: subscribed ${approval}, push ${push}, presence ${available}`);
+    },
+  );
 
   test('§3.3.3: when the contact unsubscribes, the user\'s server sends it "unavailable" from each available resource', async () => {
     const { a, b } = await pairIn('From');
@@ -673,12 +734,12 @@ async function featuresAfterLogin(user: string): Promise<Stanza> {
 }
 
 describe('RFC 6121 §3.4: pre-approving a subscription request', () => {
-  test("§3.4.1: the server offers <sub xmlns='urn:xmpp:features:pre-approval'/> after authentication", async () => {
+  test("§3.4: the server offers <sub xmlns='urn:xmpp:features:pre-approval'/> after authentication", async () => {
     const features = await featuresAfterLogin(await freshUser('features'));
     assert.ok(features.getChild('sub', 'urn:xmpp:features:pre-approval'), features.toString());
   });
 
-  test('§3.4.1: "subscribed" to a stranger is a pre-approval: item with approved="true", pushed, nothing sent to the contact', async () => {
+  test('§3.4.2: "subscribed" to a stranger is a pre-approval: item with approved="true", pushed, nothing sent to the contact', async () => {
     const [a, b] = await freshPair();
     const marks = { a: a.mark(), b: b.mark() };
     const tapMark = tapped.length;
@@ -691,7 +752,7 @@ describe('RFC 6121 §3.4: pre-approving a subscription request', () => {
     assert.equal(await b.itemFor(a.bare), null);
   });
 
-  test('§3.4.2: the pre-approved contact subscribes: approved at once, the request is not shown to the user', async () => {
+  test('§3.1.3 / §3.4.2: the pre-approved contact subscribes: approved at once, the request is not shown to the user', async () => {
     const [a, b] = await freshPair();
     await a.send(presence(b.bare, 'subscribed'));
     await settle(a, b);
@@ -993,7 +1054,7 @@ describe('RFC 6121 §2.6: roster versioning', () => {
     assert.ok(a.since(mark).indexOf(answer) < a.since(mark).findIndex((s) => s.is('iq') && s.attrs.type === 'set'), 'the result comes before the pushes');
   });
 
-  test('§2.6.2: roster pushes carry the new version, and a get with it is then empty', async () => {
+  test('§2.1.6 / §2.6: roster pushes carry the new version, and a get with it is then empty', async () => {
     const a = await login(await freshUser('versioned'));
     const push = nextStanza(a.client, (s) => s.is('iq') && s.attrs.type === 'set' && !!s.getChild('query', NS_ROSTER));
     await a.iq('set', setItem('one@localhost'));

@@ -69,7 +69,9 @@ class Subscriber(slixmpp.ClientXMPP):
         self.add_event_handler('roster_update', self.on_roster_update)
         self.add_event_handler('presence_subscribed', self.on_subscribed)
         self.add_event_handler('presence_subscribe', self.on_subscribe)
-        self.add_event_handler('presence_available', self.on_available)
+        # slixmpp names the event of an available presence after its <show/>.
+        for show in ('available', 'chat', 'away', 'dnd', 'xa'):
+            self.add_event_handler('presence_' + show, self.on_available)
 
     def fail(self, message):
         if not self.finished.done():

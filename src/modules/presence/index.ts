@@ -224,16 +224,17 @@ export default defineModule({
           if (sub === 'from' || sub === 'both') {
             item.subscription = sub === 'both' ? 'to' : 'none';
             item.pendingIn = false;
-            await save(roster, item);
+            // §3.3.3: the notification, then the roster push, then "unavailable" to the contact.
             deliverToInterested(user, stanza);
+            await save(roster, item);
             // §3.3.3: the contact no longer gets the user's presence, so it sees each available resource go.
             sendPresenceTo(user, contact, 'unavailable');
           } else if (item.pendingIn) {
             // The contact withdrew its request.
             item.pendingIn = false;
+            deliverToInterested(user, stanza);
             await save(roster, item, !item.inRoster);
             await requests.set(host.name, user, contact, null);
-            deliverToInterested(user, stanza);
           }
           return;
         case 'subscribed':
@@ -241,16 +242,18 @@ export default defineModule({
           if (item.ask) {
             item.subscription = sub === 'from' ? 'both' : 'to';
             item.ask = false;
-            await save(roster, item);
+            // §3.1.6: the approval reaches the interested resources before the roster push (a MUST).
             deliverToInterested(user, stanza);
+            await save(roster, item);
           }
           return;
         case 'unsubscribed':
           if (sub === 'to' || sub === 'both' || item.ask) {
             item.subscription = sub === 'both' ? 'from' : sub === 'to' ? 'none' : sub;
             item.ask = false;
-            await save(roster, item);
+            // §3.2.3: the cancellation, then the roster push.
             deliverToInterested(user, stanza);
+            await save(roster, item);
           }
           return;
       }
