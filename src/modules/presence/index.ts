@@ -70,13 +70,28 @@ export default defineModule({
 
     /** Sends the user's current presence (or unavailable) from every available resource to one JID. */
     function sendPresenceTo(user: string, to: string, type?: 'unavailable'): void {
-      for (const session of m.server.sessions.resources(bareOf(user))) {
+      sendPresenceFrom(bareOf(user), to, type);
+    }
+
+    function sendPresenceFrom(bare: string, to: string, type?: 'unavailable'): void {
+      for (const session of m.server.sessions.resources(bare)) {
         if (!session.presence) continue;
         const presence = type ? xml('presence', { type }) : session.presence.clone();
         presence.attrs.from = session.jid.full;
         presence.attrs.to = to;
         router.route(presence);
       }
+    }
+
+    const isLocal = (bare: string) => m.server.hosts.has(bare.slice(bare.indexOf('@') + 1));
+
+    /**
+     * §3.1.5: after approving, the user's presence goes to the new subscriber. A subscriber on this server
+     * gets it from its own inbound 'subscribed' handling instead, after the approval and its roster push
+     * (§3.1.6), which a direct send here would overtake.
+     */
+    function presenceAfterApproval(user: string, contact: string): void {
+      if (!isLocal(contact)) sendPresenceTo(user, contact);
     }
 
     function routeFromUser(user: string, to: string, type: SubscriptionType): void {
@@ -126,8 +141,7 @@ export default defineModule({
             await save(roster, item);
             await requests.set(host.name, user, contact, null);
             router.route(stanza);
-            // §3.1.5: the contact now gets the user's presence.
-            sendPresenceTo(user, contact);
+            presenceAfterApproval(user, contact);
           } else if ((sub === 'none' || sub === 'to') && !item.approved) {
             // §3.4: pre-approval; nothing is routed.
             item.approved = true;
@@ -211,7 +225,7 @@ export default defineModule({
             item.approved = false;
             await save(roster, item);
             routeFromUser(user, contact, 'subscribed');
-            sendPresenceTo(user, contact);
+            presenceAfterApproval(user, contact);
           } else if (!item.pendingIn) {
             // A.3.1: Pending In; the request waits for the user's answer, and is kept for later logins.
             item.pendingIn = true;
@@ -245,6 +259,8 @@ export default defineModule({
             // §3.1.6: the approval reaches the interested resources before the roster push (a MUST).
             deliverToInterested(user, stanza);
             await save(roster, item);
+            // …and then the approving contact's presence, when it is ours to send (see presenceAfterApproval).
+            if (isLocal(contact)) sendPresenceFrom(contact, bareOf(user));
           }
           return;
         case 'unsubscribed':

@@ -1,0 +1,216 @@
+// Persistence of PubSub services on the store interfaces of core/storage-api.ts, so that any backend
+// (SQLite, memory, PostgreSQL later) holds them the same way.
+//
+// A service lives in one (host, user) partition: a PEP service in its account's (host, user), so that deleting
+// the account deletes its nodes and items with the rest; the pubsub service in (service domain, '').
+//  - map store 'pubsub': one entry per node, per affiliation and per subscription, so that a subscribe writes one
+//    small entry and loading a service is one getAll():
+//      n␟<node>            <node/> document: creation facts and configuration
+//      a␟<node>␟<jid>      affiliation name
+//      s␟<node>␟<subid>    <subscription/> document
+//      t␟<node>            redirect URI of a deleted node (XEP-0060 §8.4.1), for gone errors
+//  - archive store 'pubsub-items': the items, `with` = node name, id = <node>␟<item id>, so the archive's order is
+//    publication order (a re-published id moves to the end, as §7.1.2 overwriting wants) and RSM cursors work.
+// ␟ is U+001F, which XML 1.0 does not allow in text or attributes, so no NodeID or ItemID from the wire holds it.
+import type { ArchiveStore, MapStore } from '../core/storage-api.js';
+import { parseStoredXml } from '../core/roster.js';
+import { Element, xml } from '../core/xml/element.js';
+import { NS_DATA, parseForm, type FormField } from './forms.js';
+
+export const SEPARATOR = '\u001f';
+export const NODES_STORE = 'pubsub';
+export const ITEMS_STORE = 'pubsub-items';
+/** Namespace of Quire's own stored documents. */
+const NS_STORED = 'urn:quire:pubsub:0';
+
+export interface StoredNode {
+  name: string;
+  created: number;
+  creator: string;
+  /** The configuration as form fields (config.ts reads them over the defaults). */
+  config: FormField[];
+}
+
+export interface StoredSubscription {
+  node: string;
+  subid: string;
+  jid: string;
+  state: 'subscribed' | 'pending' | 'unconfigured';
+  created: number;
+  options: FormField[];
+}
+
+export interface StoredService {
+  nodes: StoredNode[];
+  affiliations: { node: string; jid: string; affiliation: string }[];
+  subscriptions: StoredSubscription[];
+  redirects: Map<string, string>;
+}
+
+export interface StoredItem {
+  id: string;
+  /** Bare JID of the publisher. */
+  publisher: string;
+  when: number;
+  /** The payload element, or null for an item published without one. */
+  payload: Element | null;
+}
+
+/** Whether a NodeID or ItemID can be stored (no U+001F, not empty). */
+export function isStorableId(id: string): boolean {
+  return id !== '' && !id.includes(SEPARATOR);
+}
+
+function fieldsElement(fields: FormField[]): Element {
+  const x = xml('x', { xmlns: NS_DATA, type: 'submit' });
+  for (const field of fields) x.append(xml('field', { var: field.var }, field.values.map((v) => xml('value', {}, v))));
+  return x;
+}
+
+function fieldsOf(el: Element): FormField[] {
+  const x = el.getChild('x', NS_DATA);
+  return x ? (parseForm(x)?.fields ?? []) : [];
+}
+
+export class PubSubStore {
+  constructor(
+    private readonly map: MapStore,
+    private readonly archive: ArchiveStore,
+  ) {}
+
+  async load(host: string, user: string): Promise<StoredService> {
+    const entries = await this.map.getAll(host, user);
+    const service: StoredService = { nodes: [], affiliations: [], subscriptions: [], redirects: new Map() };
+    for (const [key, value] of entries) {
+      const parts = key.split(SEPARATOR);
+      switch (parts[0]) {
+        case 'n': {
+          const el = parseStoredXml(value);
+          service.nodes.push({ name: parts[1], created: Number(el.attrs.created ?? 0), creator: el.attrs.creator ?? '', config: fieldsOf(el) });
+          break;
+        }
+        case 'a':
+          service.affiliations.push({ node: parts[1], jid: parts[2], affiliation: value });
+          break;
+        case 's': {
+          const el = parseStoredXml(value);
+          const state = el.attrs.subscription;
+          service.subscriptions.push({
+            node: parts[1],
+            subid: parts[2],
+            jid: el.attrs.jid,
+            state: state === 'pending' || state === 'unconfigured' ? state : 'subscribed',
+            created: Number(el.attrs.created ?? 0),
+            options: fieldsOf(el),
+          });
+          break;
+        }
+        case 't':
+          service.redirects.set(parts[1], value);
+          break;
+        default:
+          break;
+      }
+    }
+    return service;
+  }
+
+  nodeEntry(node: StoredNode): [string, string] {
+    const doc = xml('node', { xmlns: NS_STORED, created: String(node.created), creator: node.creator }, fieldsElement(node.config));
+    return ['n' + SEPARATOR + node.name, doc.toString()];
+  }
+
+  affiliationEntry(node: string, jid: string, affiliation: string | null): [string, string | null] {
+    return ['a' + SEPARATOR + node + SEPARATOR + jid, affiliation];
+  }
+
+  subscriptionEntry(subscription: StoredSubscription, remove = false): [string, string | null] {
+    const key = 's' + SEPARATOR + subscription.node + SEPARATOR + subscription.subid;
+    if (remove) return [key, null];
+    const doc = xml(
+      'subscription',
+      { xmlns: NS_STORED, jid: subscription.jid, subscription: subscription.state, created: String(subscription.created) },
+      fieldsElement(subscription.options),
+    );
+    return [key, doc.toString()];
+  }
+
+  redirectEntry(node: string, uri: string | null): [string, string | null] {
+    return ['t' + SEPARATOR + node, uri];
+  }
+
+  /** Writes several entries of one service in one transaction. */
+  async write(host: string, user: string, entries: [string, string | null][]): Promise<void> {
+    if (entries.length === 1) await this.map.set(host, user, entries[0][0], entries[0][1]);
+    else if (entries.length > 1) await this.map.setMany(host, user, new Map(entries));
+  }
+
+  // --- Items ---
+
+  private itemKey(node: string, id: string): string {
+    return node + SEPARATOR + id;
+  }
+
+  private toItem(node: string, archiveId: string, when: number, value: string): StoredItem {
+    const el = parseStoredXml(value);
+    return { id: archiveId.slice(node.length + 1), publisher: el.attrs.publisher ?? '', when, payload: el.firstElement() ?? null };
+  }
+
+  /** Stores an item (replacing one with the same id, which then counts as the newest). */
+  async appendItem(host: string, user: string, node: string, item: { id: string; publisher: string; when: number; payloadXml: string }): Promise<void> {
+    const value = `<item xmlns='${NS_STORED}' publisher='${escapeApos(item.publisher)}'>${item.payloadXml}</item>`;
+    await this.archive.append(host, user, { id: this.itemKey(node, item.id), when: item.when, with: node, value });
+  }
+
+  async hasItem(host: string, user: string, node: string, id: string): Promise<boolean> {
+    const result = await this.archive.query(host, user, { with: node, ids: [this.itemKey(node, id)], limit: 1 });
+    return result.items.length > 0;
+  }
+
+  /**
+   * Items of a node. `newest` pages back from the newest (max_items, §6.5.7); otherwise forward from the
+   * oldest; `after`/`before` are item ids (RSM cursors). `since` leaves out items older than it (item_expire).
+   */
+  async items(
+    host: string,
+    user: string,
+    node: string,
+    query: { ids?: string[]; limit?: number; after?: string; before?: string; newest?: boolean; since?: number },
+  ): Promise<{ items: StoredItem[]; complete: boolean }> {
+    const result = await this.archive.query(host, user, {
+      with: node,
+      ids: query.ids?.map((id) => this.itemKey(node, id)),
+      limit: query.limit,
+      after: query.after === undefined ? undefined : this.itemKey(node, query.after),
+      before: query.before === undefined ? undefined : this.itemKey(node, query.before),
+      reverse: query.newest,
+      start: query.since,
+    });
+    return { items: result.items.map((i) => this.toItem(node, i.id, i.when, i.value)), complete: result.complete };
+  }
+
+  async countItems(host: string, user: string, node: string, since?: number): Promise<number> {
+    return this.archive.count(host, user, { with: node, start: since });
+  }
+
+  /** The ids of the oldest `count` items, to trim a node to its max_items. */
+  async oldestIds(host: string, user: string, node: string, count: number): Promise<string[]> {
+    if (count <= 0) return [];
+    const result = await this.archive.query(host, user, { with: node, limit: count });
+    return result.items.map((i) => i.id.slice(node.length + 1));
+  }
+
+  async deleteItems(host: string, user: string, node: string, ids: string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    return this.archive.delete(host, user, { with: node, ids: ids.map((id) => this.itemKey(node, id)) });
+  }
+
+  /** Deletes every item of a node, or those published before `before` (item_expire). */
+  async purgeItems(host: string, user: string, node: string, before?: number): Promise<number> {
+    return this.archive.delete(host, user, { with: node, end: before });
+  }
+}
+
+function escapeApos(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/'/g, '&apos;').replace(/</g, '&lt;');
+}
