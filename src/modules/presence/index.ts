@@ -385,7 +385,7 @@ export default defineModule({
       const user = roster.user;
       if (item.subscription === 'to' || item.subscription === 'both' || item.ask) routeFromUser(user, item.jid, 'unsubscribe');
       if (item.subscription === 'from' || item.subscription === 'both' || item.pendingIn) {
-        if (item.subscription !== 'none') sendPresenceTo(user, item.jid, 'unavailable');
+        if (item.subscription === 'from' || item.subscription === 'both') sendPresenceTo(user, item.jid, 'unavailable');
         routeFromUser(user, item.jid, 'unsubscribed');
       }
       if (item.pendingIn) requests.set(host.name, user, item.jid, null).catch(fail);
