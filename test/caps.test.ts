@@ -3,10 +3,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { client } from '@xmpp/client';
 import type { Element as XmppElement } from '@xmpp/xml';
 import { authenticate, bindResource, RawStream } from './helpers/raw-login.js';
-import { nextStanza, startTestServer, xmppXml as xml, type TestServer, type XmppClient } from './helpers/server.js';
+import { connectClient, nextStanza, startTestServer, xmppXml as xml, type TestServer, type XmppClient } from './helpers/server.js';
 import { parseJid } from '../src/core/jid/index.js';
 import type { Session } from '../src/core/session.js';
 import type { Element as QuireElement } from '../src/core/xml/element.js';
@@ -110,22 +109,10 @@ function infoElement(info: DiscoInfo, node?: string): XmppElement {
   );
 }
 
-/**
- * connectClient with a longer guard on each stream step: @xmpp/connection gives the server 2 s to answer a stream
- * header, which a loaded test machine sometimes misses (the server runs in this same process).
- */
-async function connect(server: TestServer, username: string, resource: string): Promise<XmppClient> {
-  const xmpp = client({ service: `xmpp://127.0.0.1:${server.port}`, domain: server.domain, username, password: 'secret-password', resource });
-  (xmpp as unknown as { timeout: number }).timeout = 20_000;
-  xmpp.on('error', () => {});
-  xmpp.reconnect.stop();
-  await xmpp.start();
-  return xmpp;
-}
 
 /** Logs in and answers disco#info queries with `answer` (what the client claims it supports). */
 async function capsClient(server: TestServer, user: string, resource: string, answer: DiscoInfo): Promise<CapsClient> {
-  const xmpp = await connect(server, user, resource);
+  const xmpp = await connectClient(server, user, undefined, resource);
   const entry: CapsClient = { xmpp, jid: `${user}@localhost/${resource}`, queries: [] };
   const callee = (xmpp as unknown as { iqCallee: { get(ns: string, name: string, handler: (ctx: { stanza: XmppElement; element: XmppElement }) => XmppElement): void } }).iqCallee;
   callee.get(NS_DISCO_INFO, 'query', ({ stanza, element }) => {

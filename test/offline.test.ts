@@ -2,26 +2,13 @@
 // everything, in order and stamped, when she next sends non-negative available presence, and only once.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { client } from '@xmpp/client';
 import type { Element as XmppElement } from '@xmpp/xml';
-import { nextStanza, startTestServer, xmppXml as xml, type TestServer, type XmppClient } from './helpers/server.js';
+import { connectClient, nextStanza, startTestServer, xmppXml as xml, type TestServer, type XmppClient } from './helpers/server.js';
 
 const NS_DELAY = 'urn:xmpp:delay';
 const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 const MODULES = 'modules:\n  roster:\n  presence:\n  disco:\n  ping:\n  offline:\n    max_messages: 5';
 
-/**
- * connectClient with a longer guard on each stream step: @xmpp/connection gives the server 2 s to answer a stream
- * header, which a loaded test machine sometimes misses (the server runs in this same process).
- */
-async function connect(server: TestServer, username: string, resource: string): Promise<XmppClient> {
-  const xmpp = client({ service: `xmpp://127.0.0.1:${server.port}`, domain: server.domain, username, password: 'secret-password', resource });
-  (xmpp as unknown as { timeout: number }).timeout = 20_000;
-  xmpp.on('error', () => {});
-  xmpp.reconnect.stop();
-  await xmpp.start();
-  return xmpp;
-}
 
 /** A ping to the server and its answer: everything the server sent this client before is now in. */
 async function roundTrip(xmpp: XmppClient): Promise<void> {
@@ -70,7 +57,7 @@ describe('XEP-0160 offline messages', () => {
 
   /** Logs in, sends initial presence and resolves with what offline delivery gave it. */
   async function loginAndCollect(user: string, resource: string, priority = '1'): Promise<{ xmpp: XmppClient; messages: XmppElement[] }> {
-    const xmpp = await connect(server, user, resource);
+    const xmpp = await connectClient(server, user, undefined, resource);
     others.push(xmpp);
     const messages = collectMessages(xmpp);
     const done = delivered(`${user}@localhost/${resource}`);
@@ -83,7 +70,7 @@ describe('XEP-0160 offline messages', () => {
   before(async () => {
     server = await startTestServer({ modules: MODULES });
     for (const user of ['romeo', 'juliet', 'nurse', 'tybalt', 'paris']) await server.createUser(user);
-    romeo = await connect(server, 'romeo', 'orchard');
+    romeo = await connectClient(server, 'romeo', undefined, 'orchard');
     await romeo.send(xml('presence'));
   });
 
@@ -214,7 +201,7 @@ describe('XEP-0160 offline messages', () => {
     await romeo.send(xml('message', { to: 'tybalt@localhost', type: 'chat', id: 't1' }, xml('body', {}, 'Tybalt, the reason that I have to love thee')));
     await firstStored;
 
-    const tybalt = await connect(server, 'tybalt', 'street');
+    const tybalt = await connectClient(server, 'tybalt', undefined, 'street');
     others.push(tybalt);
     const messages = collectMessages(tybalt);
     let raised = false;
@@ -245,7 +232,7 @@ describe('XEP-0160 offline messages', () => {
     await romeo.send(xml('message', { to: 'paris@localhost', type: 'chat', id: 'p1' }, xml('body', {}, 'one')));
     await romeo.send(xml('message', { to: 'paris@localhost', type: 'chat', id: 'p2' }, xml('body', {}, 'two')));
     await storedTwo;
-    const [a, b] = await Promise.all([connect(server, 'paris', 'a'), connect(server, 'paris', 'b')]);
+    const [a, b] = await Promise.all([connectClient(server, 'paris', undefined, 'a'), connectClient(server, 'paris', undefined, 'b')]);
     others.push(a, b);
     const messagesA = collectMessages(a);
     const messagesB = collectMessages(b);
@@ -267,7 +254,7 @@ describe('XEP-0160 offline messages', () => {
     const dataDir = server.dataDir;
     await server.stop({ keepData: true });
     server = await startTestServer({ modules: MODULES, dataDir });
-    romeo = await connect(server, 'romeo', 'orchard');
+    romeo = await connectClient(server, 'romeo', undefined, 'orchard');
     const { messages } = await loginAndCollect('juliet', 'balcony');
     assert.deepEqual(messages.map((m) => m.attrs.id), ['r1']);
     assert.equal(messages[0].getChildText('body'), 'Wilt thou be gone?');

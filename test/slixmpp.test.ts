@@ -7,21 +7,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { client } from '@xmpp/client';
-import { nextStanza, startTestServer, xmppXml as xml, type TestServer, type XmppClient } from './helpers/server.js';
+import { connectClient, nextStanza, startTestServer, xmppXml as xml, type TestServer, type XmppClient } from './helpers/server.js';
 
-/**
- * Logs in like connectClient, but gives each negotiation step 20 s instead of @xmpp/client's default 2 s,
- * which a loaded machine (several test runs at once) does not always meet.
- */
-async function login(server: TestServer, username: string, password: string, resource?: string): Promise<XmppClient> {
-  const xmpp = client({ service: `xmpp://127.0.0.1:${server.port}`, domain: server.domain, username, password, resource });
-  Object.assign(xmpp, { timeout: 20_000 });
-  xmpp.on('error', () => {});
-  xmpp.reconnect.stop();
-  await xmpp.start();
-  return xmpp;
-}
 
 // Debian's slixmpp is installed for the system interpreter, not for whatever python3 is first on PATH.
 const PYTHON = '/usr/bin/python3';
@@ -120,7 +107,7 @@ describe('slixmpp interop', { skip: slixmppMissing }, () => {
     server = await startTestServer({ extra: 'auth: { mechanisms: [SCRAM-SHA-512, SCRAM-SHA-256, SCRAM-SHA-1] }' });
     await server.createUser('alice');
     await server.createUser('bob', 'bob-password');
-    alice = await login(server, 'alice', 'secret-password', 'desk');
+    alice = await connectClient(server, 'alice', 'secret-password', 'desk');
     // RFC 6121 §8.5.2.1.1: only an available resource gets messages sent to the bare JID.
     const echoed = nextStanza(alice, (s) => s.is('presence') && s.attrs.from === 'alice@localhost/desk');
     await alice.send(xml('presence'));
@@ -169,7 +156,7 @@ describe('slixmpp interop', { skip: slixmppMissing }, () => {
 
     // The account is real: another client logs in with it.
     assert.equal(await server.running.server.accounts.exists('localhost', 'dave'), true);
-    const again = await login(server, 'dave', 'dave-password');
+    const again = await connectClient(server, 'dave', 'dave-password');
     assert.equal(again.jid?.toString().split('/')[0], 'dave@localhost');
     await again.stop();
   });
@@ -180,7 +167,7 @@ describe('slixmpp interop', { skip: slixmppMissing }, () => {
     assert.match(String(events.find((e) => e.event === 'error')?.message), /registration refused: conflict/);
     assert.equal(events.find((e) => e.event === 'auth'), undefined, 'it never logs in');
     // Bob's password is unchanged.
-    const bob = await login(server, 'bob', 'bob-password');
+    const bob = await connectClient(server, 'bob', 'bob-password');
     await bob.stop();
   });
 

@@ -1,17 +1,8 @@
 // Types shared by the SASL mechanisms (RFC 4422, RFC 6120 §6) and the stream layer that drives them.
 
-export type HashName = 'SHA-1' | 'SHA-256' | 'SHA-512';
-
-/**
- * SCRAM credential for one hash function (RFC 5802 §3), base64 strings. Never the password.
- * Structurally identical to the storage layer's ScramCredential: core code does not import storage.
- */
-export interface ScramCredential {
-  salt: string;
-  iterations: number;
-  storedKey: string;
-  serverKey: string;
-}
+// The credential shapes are the storage interface's (also core), so what is stored is what SASL reads.
+import type { HashName, ScramCredential } from '../storage-api.js';
+export type { HashName, ScramCredential };
 
 /** RFC 9266 (TLS 1.3) and RFC 5929 §4. tls-unique is not offered: it is undefined for TLS 1.3. */
 export type ChannelBindingType = 'tls-exporter' | 'tls-server-end-point';
