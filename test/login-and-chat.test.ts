@@ -128,12 +128,22 @@ describe('login and chat', () => {
 
   test('a second login with the same resource replaces the first with a <conflict/> stream error (RFC 6120 §7.7.2.2)', async () => {
     await server.createUser('mercutio');
+    // Another device of his watches: it must see the replaced session end like any other.
+    const home = await connectClient(server, 'mercutio', undefined, 'home');
+    const homeOnline = nextStanza(home, (s) => s.is('presence') && s.attrs.from === 'mercutio@localhost/home');
+    await home.send(xml('presence'));
+    await homeOnline;
     const first = await connectClient(server, 'mercutio', undefined, 'street');
+    const firstOnline = nextStanza(home, (s) => s.is('presence') && s.attrs.from === 'mercutio@localhost/street');
+    await first.send(xml('presence'));
+    await firstOnline;
     const streamError = new Promise<string>((resolve) => first.on('error', (err) => resolve(String((err as Error & { condition?: string }).condition))));
+    const gone = nextStanza(home, (s) => s.is('presence') && s.attrs.from === 'mercutio@localhost/street' && s.attrs.type === 'unavailable');
     const second = await connectClient(server, 'mercutio', undefined, 'street');
     assert.equal(await streamError, 'conflict');
+    await gone;
     assert.equal(second.jid?.toString(), 'mercutio@localhost/street');
-    await second.stop();
+    await Promise.all([second.stop(), home.stop()]);
     await first.stop().catch(() => {});
   });
 

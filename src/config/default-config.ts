@@ -65,10 +65,14 @@ modules:
   - private                # XEP-0049 private XML storage
   - blocking               # XEP-0191 blocking command
   - stanza_id              # XEP-0359 stanza ids
+  - carbons                # XEP-0280 message carbons: every device sees both sides of a chat
+  - csi                    # XEP-0352 client state indication: less traffic to idle phones
+  - mam                    # XEP-0313 message archive (history sync), XEP-0441 preferences
   - last                   # XEP-0012 last activity
   - ping                   # XEP-0199
   - version                # XEP-0092 software version
   - time                   # XEP-0202 entity time
+  - sm                     # XEP-0198 stream management: acks and resumption
   # - register             # XEP-0077 in-band registration: lets anyone create an account
   # - contact_addresses    # XEP-0157: in the map form, with e.g. abuse: [mailto:abuse@example.org]
 

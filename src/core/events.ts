@@ -65,6 +65,12 @@ export class EventBus {
     };
   }
 
+  /** Whether any fold handler is registered: lets a hot path skip building the fold's event when nobody listens. */
+  hasFold(name: string): boolean {
+    const list = this.folds.get(name);
+    return list !== undefined && list.length > 0;
+  }
+
   /** Threads value through every fold handler; a handler returning null ends the fold with null (dropped). */
   runFold<V, E>(name: string, value: V, event: E): V | null {
     const list = this.folds.get(name);

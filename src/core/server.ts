@@ -137,8 +137,13 @@ export class Server {
 
   /** Registers a bound session; a session already bound to the same full JID is replaced (RFC 6120 §7.7.2.2). */
   addSession(session: Session): void {
-    const replaced = this.sessions.add(session);
-    if (replaced) replaced.close('conflict', 'Replaced by a new session with the same resource');
+    const replaced = this.sessions.get(session.jid);
+    if (replaced) {
+      // The old session ends first, as any session ends (unavailable presence, session-ended), then the new one starts.
+      replaced.close('conflict', 'Replaced by a new session with the same resource');
+      this.removeSession(replaced);
+    }
+    this.sessions.add(session);
     this.hosts.get(session.host)?.events.fire('session-started', { session, host: this.hosts.get(session.host) });
   }
 
@@ -182,6 +187,8 @@ export class Server {
       return c.closed;
     });
     await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 5000).unref())]);
+    // Sessions without a connection (XEP-0198 hibernation) end too, while the modules that handle their end are loaded.
+    for (const session of [...this.sessions.all()]) session.close('system-shutdown');
     for (const host of this.hosts.values()) for (const m of host.modules.values()) m.unload();
     await this.storage.close();
   }

@@ -19,10 +19,31 @@ export interface Session {
   readonly remoteAddress: string;
   /** When the client last sent anything (ms since the epoch). */
   readonly lastReceived: number;
-  /** Writes a stanza to the client. Never throws; a closed session drops it. */
+  /**
+   * XEP-0198: true while the client's connection is lost and the session is kept for resumption. It stays in the
+   * directory and available; what it is sent waits in a queue. Modules that probe clients (pings) should skip it.
+   */
+  readonly hibernating?: boolean;
+  /**
+   * Writes a stanza to the client. Never throws; a closed session drops it. The 'stanza/to-session' fold runs first
+   * when a module registered one (XEP-0352 CSI), and may hold the stanza back.
+   */
   send(stanza: Element): void;
+  /** Writes a stanza without the 'stanza/to-session' fold: for the module that held it back and now lets it go. */
+  sendDirect(stanza: Element): void;
   /** Closes the stream, with a stream error when a condition is given. */
   close(condition?: StreamErrorCondition, text?: string): void;
+}
+
+/**
+ * Fold 'stanza/to-session' (value: the stanza), run on the session's host by send() before writing. A handler
+ * returns the stanza (or another one) to go on, or null to hold it back: it must then keep a copy (callers reuse
+ * the element once send() returns) and write it later with sendDirect(). Runs only when a handler is registered.
+ */
+export const TO_SESSION = 'stanza/to-session';
+
+export interface ToSessionEvent {
+  session: Session;
 }
 
 /** Bare JID -> resource -> session, for every local account with a bound resource. */

@@ -15,8 +15,14 @@ import privateStorage from './private/index.js';
 import vcard from './vcard/index.js';
 import blocking from './blocking/index.js';
 import stanzaId from './stanza-id/index.js';
+import carbons from './carbons/index.js';
+import csi from './csi/index.js';
+import sm from './sm/index.js';
+import pubsub from './pubsub/index.js';
+import pep from './pep/index.js';
+import mam from './mam/index.js';
 
 // Each module is typed by its own options; the registry only needs their common shape.
-const all = [caps, disco, offline, ping, presence, register, roster, time, version, contactAddresses, last, privateStorage, vcard, blocking, stanzaId] as unknown as ModuleDefinition<unknown>[];
+const all = [caps, disco, offline, ping, presence, register, roster, time, version, contactAddresses, last, privateStorage, vcard, blocking, stanzaId, carbons, csi, pubsub, pep, sm, mam] as unknown as ModuleDefinition<unknown>[];
 
 export const availableModules = new Map<string, ModuleDefinition<unknown>>(all.map((m) => [m.name, m]));

@@ -7,7 +7,8 @@ import { makeJid, prepLocalpart, prepResource, tryParseJid, type Jid, type JidEr
 import type { Logger } from '../logger.js';
 import { availableMechanisms, createMechanism, decodeSaslPayload, type ChannelBindingType, type SaslContext, type SaslMechanism, type SaslStep } from '../sasl/index.js';
 import type { Closable, Server } from '../server.js';
-import type { Session } from '../session.js';
+import type { EventBus } from '../events.js';
+import { TO_SESSION, type Session, type ToSessionEvent } from '../session.js';
 import { NS, StanzaError, errorReply, iqResult, streamErrorElement, type StreamErrorCondition } from '../stanza.js';
 import { StreamParser, type StreamErrorCondition as ParserErrorCondition } from '../xml/parser.js';
 import { Element, serializeOpenTag, xml } from '../xml/element.js';
@@ -28,6 +29,41 @@ export interface Connection {
   end(): void;
   channelBinding(type: ChannelBindingType): Buffer | null;
   channelBindingTypes(): ChannelBindingType[];
+}
+
+/**
+ * A nonza on a stream that has authenticated but not bound a resource, fired as
+ * 'stream-element-unbound/<ns>:<name>' (XEP-0198 §5: <resume/> comes instead of resource binding).
+ */
+export interface UnboundElementEvent {
+  stanza: Element;
+  host: Host;
+  /** The authenticated account (localpart). */
+  username: string;
+  /** Writes an element (a nonza) to this stream. */
+  send(element: Element): void;
+  /** Closes this stream, with a stream error when a condition is given. */
+  close(condition?: StreamErrorCondition, text?: string): void;
+  /**
+   * Binds this stream to an existing session of the same account instead of a new resource (XEP-0198 §5). A stream
+   * still carrying that session is closed with a 'conflict' stream error; the session itself goes on. False when
+   * the session is not a live client session of this account on this host.
+   */
+  resume(session: Session): boolean;
+}
+
+/**
+ * XEP-0198 counting, set on a ClientSession by the stream management module. Called on the hot path, so its
+ * methods should do little more than count and queue.
+ */
+export interface StanzaTap {
+  /** The client sent a stanza and the server took it (XEP-0198 §4: it counts towards 'h'). */
+  inbound(): void;
+  /**
+   * A stanza for the client, serialized once. The tap takes over writing it (ClientSession.writeRaw), so that it
+   * can queue it first and follow it with a request for acknowledgement; while the session hibernates it only queues.
+   */
+  outbound(data: string): void;
 }
 
 /** An IQ from a client that has not authenticated yet; replies go straight back on the stream. */
@@ -102,12 +138,23 @@ export class ClientStream implements Closable {
 
   /** The transport lost the connection. */
   disconnected(): void {
+    // XEP-0198 §6: a connection lost without </stream:stream> (and without a stream error from us) is an
+    // unfinished stream, whose session a module may keep for resumption.
+    const unfinished = this.state !== 'closed';
     if (this.negotiationTimer) clearTimeout(this.negotiationTimer);
     this.negotiationTimer = null;
     this.state = 'closed';
     this.parser.close();
     this.server.connections.delete(this);
-    if (this.session) this.server.removeSession(this.session);
+    const session = this.session;
+    this.session = null;
+    if (session) {
+      // A handler that returns a value keeps the session in the directory, without a connection ("hibernating"):
+      // it then owns its end (session.close()) unless a new stream resumes it.
+      const host = this.host!;
+      if (unfinished && host.events.fire('session-interrupted', { session, host }) !== undefined) session.detach();
+      else this.server.removeSession(session);
+    }
     this.resolveClosed();
   }
 
@@ -122,8 +169,16 @@ export class ClientStream implements Closable {
     this.connection.write('</stream:stream>');
     this.state = 'closed';
     this.parser.close();
-    if (this.session) this.server.removeSession(this.session);
+    const session = this.session;
+    this.session = null;
+    if (session) this.server.removeSession(session);
     this.connection.end();
+  }
+
+  /** XEP-0198 §5: the session was resumed on another stream; this one lets go of it and closes with 'conflict'. */
+  release(): void {
+    this.session = null;
+    this.close('conflict', 'The session was resumed on another stream');
   }
 
   private onParseError(condition: ParserErrorCondition, text: string): void {
@@ -237,6 +292,18 @@ export class ClientStream implements Closable {
       const payload = element.firstElement();
       const event: UnauthenticatedIq = { stanza: element, host: this.host!, remoteAddress: this.connection.remoteAddress, secure: this.connection.secure, reply: (reply) => this.connection.write(reply.toString()) };
       if (payload && this.host!.events.fire('iq-unauthenticated/' + payload.ns + ':' + payload.localName, event) !== undefined) return;
+    }
+    // Nonzas after authentication and before binding: XEP-0198 <resume/> (and <enable/> sent too early).
+    if (this.username !== null && ns !== NS.client) {
+      const event: UnboundElementEvent = {
+        stanza: element,
+        host: this.host!,
+        username: this.username,
+        send: (reply) => this.connection.write(reply.toString()),
+        close: (condition, text) => this.close(condition, text),
+        resume: (session) => this.resumeSession(session),
+      };
+      if (this.host!.events.fire('stream-element-unbound/' + ns + ':' + name, event) !== undefined) return;
     }
     // RFC 6120 §4.9.3.12: nothing else before authentication and binding.
     this.close('not-authorized', 'authenticate and bind a resource first');
@@ -374,13 +441,29 @@ export class ClientStream implements Closable {
       return;
     }
     const jid = makeJid(this.username!, host.name, resource);
-    this.session = new ClientSession(this, jid, host.name, this.connection);
+    this.session = new ClientSession(this.server, this, jid, host.name, this.connection);
     this.state = 'bound';
     if (this.negotiationTimer) clearTimeout(this.negotiationTimer);
     this.negotiationTimer = null;
     this.connection.write(iqResult(iq, xml('bind', { xmlns: NS.bind }, xml('jid', {}, jid.full))).toString());
     this.server.addSession(this.session);
     this.log = this.log.child({ resource });
+  }
+
+  /** XEP-0198 §5: binds this authenticated stream to a session of the same account that a module kept. */
+  private resumeSession(session: Session): boolean {
+    if (!(session instanceof ClientSession) || this.state !== 'negotiating' || this.session) return false;
+    if (session.host !== this.host!.name || session.jid.local !== this.username) return false;
+    // An ended session is gone for good.
+    if (this.server.sessions.get(session.jid) !== session) return false;
+    session.attach(this, this.connection);
+    this.session = session;
+    this.state = 'bound';
+    if (this.negotiationTimer) clearTimeout(this.negotiationTimer);
+    this.negotiationTimer = null;
+    this.log = this.log.child({ resource: session.jid.resource });
+    this.log.info('session resumed');
+    return true;
   }
 
   /** A stanza from a bound client (RFC 6120 §8). */
@@ -392,6 +475,7 @@ export class ClientStream implements Closable {
       if (handled === undefined) this.close('unsupported-stanza-type', `<${stanza.name}/> in ${stanza.ns || 'no namespace'} is not a stanza this server knows`);
       return;
     }
+    session.tap?.inbound();
     // RFC 6120 §8.1.2.1: a 'from' must be the client's own JID, else invalid-from; then it is stamped.
     const from = stanza.attrs.from;
     if (from !== undefined && from !== session.jid.full) {
@@ -411,30 +495,43 @@ export class ClientStream implements Closable {
     this.server.router.route(stanza, session);
   }
 
-  /** Writes a stanza to the client, unless the stream is closed or hopelessly behind. */
-  write(stanza: Element): void {
+  /** Writes serialized stanzas (or nonzas) to the client, unless the stream is closed or hopelessly behind. */
+  write(data: string): void {
     if (this.state !== 'bound') return;
     if (this.connection.bufferedBytes > this.server.options.limits.maxOutboundBuffer) {
       return this.close('policy-violation', 'too much unread data queued for this client');
     }
-    this.connection.write(stanza.toString());
+    this.connection.write(data);
   }
 }
 
-/** A bound resource: what the router and modules see. */
-class ClientSession implements Session {
+/**
+ * A bound resource: what the router and modules see. It normally lives as long as its stream; with XEP-0198 it can
+ * outlive a lost connection (detach(): "hibernating", still in the session directory, stanzas only queued by its
+ * tap) and move to a new stream (attach()).
+ */
+export class ClientSession implements Session {
   readonly id: string;
   priority = 0;
   presence: Element | null = null;
   readonly data = new Map<string, unknown>();
+  /** XEP-0198: counts and queues the stanzas of this session; set by the stream management module. */
+  tap: StanzaTap | null = null;
+  /** True while the session has no connection (kept by a 'session-interrupted' handler). */
+  hibernating = false;
+  /** The host's events, for the 'stanza/to-session' fold. */
+  private readonly events: EventBus;
 
   constructor(
+    private server: Server,
+    /** The stream carrying the session; while hibernating, the dead one (it drops writes). */
     private stream: ClientStream,
     readonly jid: Jid,
     readonly host: string,
     private connection: Connection,
   ) {
     this.id = randomBytes(9).toString('base64url');
+    this.events = server.hosts.get(host)!.events;
   }
 
   get secure(): boolean {
@@ -450,10 +547,42 @@ class ClientSession implements Session {
   }
 
   send(stanza: Element): void {
-    this.stream.write(stanza);
+    // XEP-0352 CSI and the like may hold a stanza back; without a handler this costs one lookup.
+    if (this.events.hasFold(TO_SESSION)) {
+      const out = this.events.runFold<Element, ToSessionEvent>(TO_SESSION, stanza, { session: this });
+      if (out === null) return;
+      stanza = out;
+    }
+    this.sendDirect(stanza);
+  }
+
+  sendDirect(stanza: Element): void {
+    if (this.tap) this.tap.outbound(stanza.toString());
+    else this.stream.write(stanza.toString());
+  }
+
+  /** Writes to the client as is, past the tap: nonzas, retransmitted stanzas. Dropped while hibernating. */
+  writeRaw(data: string): void {
+    if (!this.hibernating) this.stream.write(data);
   }
 
   close(condition?: StreamErrorCondition, text?: string): void {
-    this.stream.close(condition, text);
+    // Without a connection there is no stream to close: closing ends the session (unavailable presence and all).
+    if (this.hibernating) this.server.removeSession(this);
+    else this.stream.close(condition, text);
+  }
+
+  /** The connection is gone but the session stays (XEP-0198 §6). */
+  detach(): void {
+    this.hibernating = true;
+  }
+
+  /** Moves the session to a new stream; the stream that still carried it, if any, is closed (XEP-0198 §5). */
+  attach(stream: ClientStream, connection: Connection): void {
+    const previous = this.hibernating ? null : this.stream;
+    this.stream = stream;
+    this.connection = connection;
+    this.hibernating = false;
+    previous?.release();
   }
 }

@@ -31,7 +31,8 @@ export default defineModule({
       m.every(check, () => {
         const quietSince = Date.now() - interval * 1000;
         for (const session of m.server.sessions.all()) {
-          if (session.host !== m.host.name || session.lastReceived > quietSince || session.data.has('ping')) continue;
+          // A hibernating session (XEP-0198) has no connection to ping.
+          if (session.host !== m.host.name || session.hibernating || session.lastReceived > quietSince || session.data.has('ping')) continue;
           session.data.set('ping', true);
           m.server.sendIq(xml('iq', { type: 'get', from: m.host.name, to: session.jid.full }, xml('ping', { xmlns: NS_PING })), timeout * 1000).then((reply) => {
             session.data.delete('ping');

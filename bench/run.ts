@@ -1,0 +1,302 @@
+// `npm run bench`: prepares Quire, Prosody and ejabberd with the same accounts, runs every scenario against
+// each (one server at a time, pinned to CPU 0, the load generator in its own process on CPU 1), and prints one
+// table of medians with the ratio Quire/peer. See BENCHMARKS.md.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SCENARIOS, type Job, type JobResult, type ScenarioName } from './lib/job.js';
+import type { Layout } from './lib/layout.js';
+import { hasTaskset } from './lib/proc.js';
+import { median } from './lib/stats.js';
+import { EjabberdServer } from './servers/ejabberd.js';
+import { ProsodyServer } from './servers/prosody.js';
+import { QuireServer } from './servers/quire.js';
+import type { RunningServer, ServerAdapter } from './servers/types.js';
+
+const USAGE = `usage: npm run bench -- [options]
+  --quick               short smoke run (few accounts, short steps, 1 run)
+  --runs N              runs per figure, the median is reported (default 3; 1 with --quick)
+  --only LIST           servers to run, comma-separated: quire,prosody,ejabberd (default all)
+  --scenario LIST       scenarios, comma-separated: ${SCENARIOS.join(',')} (default all)
+  --target HOST:PORT    run against a server that is already running (no install, no start)
+  --domain D            its domain (default localhost); its accounts must be the harness's (see BENCHMARKS.md)
+  --pid PID             its process, for memory figures
+  --no-pin              do not pin the server and the load generator to CPUs 0 and 1
+  --out FILE            also write the table and raw results (markdown + JSON) to FILE(.json)
+  --keep                keep the temporary folder with configs, data and logs
+`;
+
+interface Options {
+  quick: boolean;
+  runs: number;
+  only: string[];
+  scenarios: ScenarioName[];
+  target: { host: string; port: number } | null;
+  domain: string;
+  pid: number;
+  pin: boolean;
+  out: string | null;
+  keep: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { quick: false, runs: 0, only: ['quire', 'prosody', 'ejabberd'], scenarios: [...SCENARIOS], target: null, domain: 'localhost', pid: 0, pin: true, out: null, keep: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value\n${USAGE}`);
+      return v;
+    };
+    switch (arg) {
+      case '--quick': o.quick = true; break;
+      case '--runs': o.runs = Math.max(1, Math.min(20, Number(value()) || 1)); break;
+      case '--only': o.only = value().split(',').map((s) => s.trim()).filter(Boolean); break;
+      case '--scenario': o.scenarios = value().split(',').map((s) => s.trim()) as ScenarioName[]; break;
+      case '--target': {
+        const [host, port] = value().split(':');
+        o.target = { host: host!, port: Number(port) };
+        break;
+      }
+      case '--domain': o.domain = value(); break;
+      case '--pid': o.pid = Number(value()); break;
+      case '--no-pin': o.pin = false; break;
+      case '--out': o.out = value(); break;
+      case '--keep': o.keep = true; break;
+      case '-h': case '--help': process.stdout.write(USAGE); process.exit(0); break;
+      default: throw new Error(`unknown option ${arg}\n${USAGE}`);
+    }
+  }
+  for (const s of o.scenarios) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s}; one of ${SCENARIOS.join(', ')}`);
+  for (const s of o.only) if (!['quire', 'prosody', 'ejabberd'].includes(s)) throw new Error(`unknown server ${s}; one of quire, prosody, ejabberd`);
+  if (!o.runs) o.runs = o.quick ? 1 : 3;
+  return o;
+}
+
+function say(line: string): void {
+  process.stderr.write(`[bench] ${line}\n`);
+}
+
+/** Scenario variants in table order. */
+function variants(scenario: ScenarioName, quick: boolean): string[] {
+  switch (scenario) {
+    case 'idle': return quick ? ['100', '200'] : ['1000', '5000', '10000'];
+    case 'login': return ['plain', 'starttls'];
+    case 'fanout': return ['pubsub', 'pep'];
+    default: return [''];
+  }
+}
+
+function layoutFor(quick: boolean, domain: string): Layout {
+  return quick
+    ? { domain, password: 'bench-password', plainAccounts: 400, rosterAccounts: 200, rosterSize: 50, fanout: 100 }
+    : { domain, password: 'bench-password', plainAccounts: 10_000, rosterAccounts: 1000, rosterSize: 200, fanout: 1000 };
+}
+
+const LOADGEN = fileURLToPath(new URL('./loadgen.js', import.meta.url));
+
+/** Runs one scenario in a load-generator process (pinned to CPU 1) and resolves its result. */
+function runLoadgen(job: Job, pin: boolean): Promise<JobResult> {
+  return new Promise((resolve) => {
+    const pinArgs = pin && hasTaskset() ? ['taskset', '-c', '1'] : [];
+    const child = spawn('/bin/sh', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', 'sh', ...pinArgs, process.execPath, LOADGEN, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 25 * 60_000);
+    child.on('close', () => {
+      clearTimeout(timer);
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      resolve(line ? (JSON.parse(line.slice(7)) as JobResult) : { figures: {}, note: `load generator gave no result: ${out.slice(-300)}` });
+    });
+  });
+}
+
+interface Row {
+  key: string;
+  figure: string;
+  label: string;
+  better: 'lower' | 'higher';
+}
+
+function rowsFor(scenario: ScenarioName, variant: string): Row[] {
+  const key = `${scenario}/${variant}`;
+  const n = Number(variant).toLocaleString('en-US');
+  switch (scenario) {
+    case 'idle': {
+      const rows: Row[] = [{ key, figure: 'rss_per_session_kib', label: `idle ${n}: server RSS per session (KiB)`, better: 'lower' }];
+      rows.push({ key, figure: 'rss_mib', label: `idle ${n}: server RSS (MiB)`, better: 'lower' });
+      return rows;
+    }
+    case 'login':
+      return [
+        { key, figure: 'logins_per_s', label: `login ${variant === 'starttls' ? 'with STARTTLS' : 'without TLS'}: sessions/s`, better: 'higher' },
+        { key, figure: 'p99_ms', label: `login ${variant === 'starttls' ? 'with STARTTLS' : 'without TLS'}: p99 login time (ms)`, better: 'lower' },
+      ];
+    case 'messages':
+      return [
+        { key, figure: 'delivered_per_s', label: 'messages: delivered/s at p99 < 100 ms', better: 'higher' },
+        { key, figure: 'p50_ms', label: 'messages: p50 latency (ms)', better: 'lower' },
+        { key, figure: 'p99_ms', label: 'messages: p99 latency (ms)', better: 'lower' },
+      ];
+    case 'fanout': {
+      const what = variant === 'pep' ? 'PEP fan-out' : 'PubSub fan-out';
+      return [
+        { key, figure: 'notifications_per_s', label: `${what}: notifications/s at p99 < 100 ms`, better: 'higher' },
+        { key, figure: 'p50_ms', label: `${what}: p50 latency (ms)`, better: 'lower' },
+        { key, figure: 'p99_ms', label: `${what}: p99 latency (ms)`, better: 'lower' },
+      ];
+    }
+    case 'roster':
+      return [
+        { key, figure: 'logins_per_s', label: 'roster (200 contacts): logins/s', better: 'higher' },
+        { key, figure: 'p99_ms', label: 'roster (200 contacts): p99 login time (ms)', better: 'lower' },
+      ];
+  }
+}
+
+function fmt(v: number): string {
+  if (!Number.isFinite(v)) return '–';
+  if (Math.abs(v) >= 100) return Math.round(v).toLocaleString('en-US');
+  if (Math.abs(v) >= 10) return v.toFixed(1);
+  return v.toFixed(2);
+}
+
+function loadAverage(): string {
+  return os.loadavg().map((l) => l.toFixed(2)).join(', ');
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const workDir = mkdtempSync(join(os.tmpdir(), 'quire-bench-'));
+  const layout = layoutFor(o.quick, o.domain);
+  const started = new Date();
+  const loadAtStart = loadAverage();
+  say(`work folder ${workDir}; load average ${loadAtStart}; ${os.cpus().length} CPUs`);
+  if (o.pin && !hasTaskset()) say('taskset is missing: server and load generator are not pinned');
+
+  const adapters: ServerAdapter[] = [];
+  if (o.target) {
+    const target = o.target;
+    adapters.push({
+      name: 'target',
+      version: () => `${target.host}:${target.port} (${o.domain})`,
+      prepare: async () => {},
+      start: async (): Promise<RunningServer> => ({ pid: o.pid, host: target.host, port: target.port, domain: o.domain, stop: async () => {} }),
+    });
+  } else {
+    if (o.only.includes('quire')) adapters.push(new QuireServer());
+    if (o.only.includes('prosody')) adapters.push(new ProsodyServer(say));
+    if (o.only.includes('ejabberd')) adapters.push(new EjabberdServer(say));
+  }
+
+  const plan: { scenario: ScenarioName; variant: string }[] = [];
+  for (const scenario of SCENARIOS) if (o.scenarios.includes(scenario)) for (const variant of variants(scenario, o.quick)) plan.push({ scenario, variant });
+
+  /** results[server][scenario/variant] = one result per run */
+  const results: Record<string, Record<string, JobResult[]>> = {};
+  const versions: Record<string, string> = {};
+  let current: RunningServer | null = null;
+  const interrupt = async () => {
+    say('interrupted: stopping the server under test');
+    await current?.stop();
+    if (!o.keep) rmSync(workDir, { recursive: true, force: true });
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+
+  for (const adapter of adapters) {
+    results[adapter.name] = {};
+    try {
+      say(`${adapter.name}: preparing (install, config, ${layout.plainAccounts + layout.rosterAccounts + layout.fanout + 1} accounts, rosters)`);
+      const t = Date.now();
+      await adapter.prepare(workDir, layout);
+      versions[adapter.name] = adapter.version();
+      say(`${adapter.name}: ${versions[adapter.name]} prepared in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    } catch (err) {
+      say(`${adapter.name}: could not be prepared: ${(err as Error).message}`);
+      for (const { scenario, variant } of plan) results[adapter.name]![`${scenario}/${variant}`] = [{ figures: {}, note: `not prepared: ${(err as Error).message.split('\n')[0]}` }];
+      continue;
+    }
+    for (const { scenario, variant } of plan) {
+      const key = `${scenario}/${variant}`;
+      const runs: JobResult[] = (results[adapter.name]![key] = []);
+      for (let run = 1; run <= o.runs; run++) {
+        say(`${adapter.name}: ${key} run ${run}/${o.runs}`);
+        let result: JobResult;
+        try {
+          current = await adapter.start(o.pin ? '0' : null);
+          result = await runLoadgen({ scenario, variant, host: current.host, port: current.port, domain: current.domain, layout, serverPid: current.pid, quick: o.quick }, o.pin);
+        } catch (err) {
+          result = { figures: {}, note: `server failed: ${(err as Error).message}` };
+        } finally {
+          await current?.stop();
+          current = null;
+        }
+        runs.push(result);
+        const shown = Object.entries(result.figures).map(([k, v]) => `${k}=${fmt(v)}`).join(' ');
+        say(`${adapter.name}: ${key} run ${run}: ${shown}${result.note ? ` (${result.note})` : ''}`);
+        if (result.note?.startsWith('skipped')) break;
+      }
+    }
+  }
+
+  // The table: medians per figure, and Quire/peer ratios.
+  const servers = adapters.map((a) => a.name);
+  const peers = servers.filter((s) => s !== 'quire');
+  const header = ['scenario: figure', ...servers, ...(servers.includes('quire') ? peers.map((p) => `quire/${p}`) : []), 'better'];
+  const lines = [`| ${header.join(' | ')} |`, `|${header.map((h, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
+  const notes: string[] = [];
+  for (const { scenario, variant } of plan) {
+    for (const row of rowsFor(scenario, variant)) {
+      const med: Record<string, number> = {};
+      for (const server of servers) {
+        const runs = results[server]?.[row.key] ?? [];
+        med[server] = median(runs.map((r) => r.figures[row.figure] ?? NaN));
+      }
+      const cells = servers.map((s) => {
+        const v = med[s]!;
+        if (Number.isFinite(v)) return fmt(v);
+        const note = results[s]?.[row.key]?.find((r) => r.note)?.note;
+        return note?.startsWith('skipped') ? 'skipped' : '–';
+      });
+      const ratios = servers.includes('quire') ? peers.map((p) => (Number.isFinite(med.quire!) && Number.isFinite(med[p]!) && med[p] !== 0 ? (med.quire! / med[p]!).toFixed(2) : '–')) : [];
+      lines.push(`| ${[row.label, ...cells, ...ratios, row.better].join(' | ')} |`);
+    }
+    for (const server of servers) {
+      const seen = new Set<string>();
+      for (const r of results[server]?.[`${scenario}/${variant}`] ?? []) {
+        if (r.note && !seen.has(r.note)) {
+          seen.add(r.note);
+          notes.push(`- ${server}, ${scenario}${variant ? ` ${variant}` : ''}: ${r.note}`);
+        }
+      }
+    }
+  }
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const summary = [
+    `Quire benchmark, ${started.toISOString()} (${o.quick ? 'quick' : 'full'}, ${o.runs} run${o.runs > 1 ? 's' : ''} each, medians)`,
+    `Machine: ${cpu}, ${os.cpus().length} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}; Node.js ${process.versions.node}`,
+    `Pinning: ${o.pin && hasTaskset() ? 'server on CPU 0, load generator on CPU 1 (taskset)' : 'none'}`,
+    `Load average: ${loadAtStart} at start, ${loadAverage()} at end; took ${((Date.now() - started.getTime()) / 60000).toFixed(1)} min`,
+    ...Object.entries(versions).map(([name, v]) => `${name}: ${v}`),
+    '',
+    ...lines,
+    ...(notes.length ? ['', 'Notes:', ...notes] : []),
+  ].join('\n');
+  process.stdout.write(summary + '\n');
+  if (o.out) {
+    writeFileSync(o.out, summary + '\n');
+    writeFileSync(o.out + '.json', JSON.stringify({ started, options: o, layout, versions, results }, null, 2));
+    say(`wrote ${o.out} and ${o.out}.json`);
+  }
+  if (o.keep) say(`kept ${workDir}`);
+  else rmSync(workDir, { recursive: true, force: true });
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`[bench] ${err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,325 @@
+// XEP-0163 Personal Eventing Protocol: every account's bare JID is a pubsub service (the engine of src/pubsub/),
+// with auto-create, publish-options (XEP-0223), the presence access model by default, and notifications to the
+// account's own resources and to contacts with a presence subscription whose entity capabilities (XEP-0115)
+// ask for <node>+notify. Last items go to a resource when it becomes available or its caps become known.
+import { z } from 'zod';
+import type { Host, StanzaEvent } from '../../core/host.js';
+import { makeJid, tryParseJid, type Jid } from '../../core/jid/index.js';
+import { defineModule, type IqRequest } from '../../core/module-api.js';
+import type { Server } from '../../core/server.js';
+import type { Session } from '../../core/session.js';
+import { StanzaError, errorReply, iqResult } from '../../core/stanza.js';
+import { xml, type Element } from '../../core/xml/element.js';
+import {
+  ITEMS_STORE,
+  NODES_STORE,
+  NS_PUBSUB,
+  NS_PUBSUB_OWNER,
+  PubSubError,
+  PubSubService,
+  PubSubStore,
+  defaultNodeConfig,
+  feature,
+  pubsubErrorReply,
+  pubsubIqHandler,
+  serviceFeatures,
+  type AccessCheck,
+  type NodeConfig,
+  type NodeType,
+  type PubSubNode,
+  type ServiceLimits,
+} from '../../pubsub/index.js';
+import { localPresence, localRoster } from '../../pubsub/local.js';
+
+export const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
+export const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';
+/** XEP-0060 §9: an account that is also a pubsub service says so (the XEP spells the URI with one slash by mistake). */
+export const FEATURE_PUBSUB_ON_A_JID = feature('pubsub-on-a-jid');
+
+/** What the caps module keeps on a session (session.data 'caps'), as far as PEP reads it. */
+interface CapsView {
+  features: ReadonlySet<string>;
+}
+const capsOf = (session: Session) => session.data.get('caps') as CapsView | undefined;
+
+/** session.data key of the PEP state of a session: the (service, node) pairs whose last item it was sent. */
+const SESSION_KEY = 'pep';
+interface SessionState {
+  sent: Set<string>;
+}
+function stateOf(session: Session): SessionState {
+  let state = session.data.get(SESSION_KEY) as SessionState | undefined;
+  if (!state) session.data.set(SESSION_KEY, (state = { sent: new Set() }));
+  return state;
+}
+
+/** The PEP services of every host of a server, so a session on one host reaches its contacts' on another. */
+interface PepHost {
+  service(user: string): Promise<PubSubService>;
+}
+const registries = new WeakMap<Server, Map<string, PepHost>>();
+
+const options = z
+  .object({
+    /** The most items a node keeps; what max_items 'max' means. */
+    max_items: z.number().int().min(1).default(10000),
+    /** max_items of a new node (XEP-0163 nodes usually hold one current value). */
+    default_max_items: z.number().int().min(0).default(1),
+    /** Largest payload, in bytes (§7.1.3.4 of XEP-0060); the default of new nodes too. */
+    max_payload_size: z.number().int().min(1).default(65536),
+    /** Nodes one account may have. */
+    max_nodes: z.number().int().min(1).default(1000),
+    max_subscriptions_per_jid: z.number().int().min(1).default(1000),
+    page_size: z.number().int().min(1).default(100),
+    max_lease_days: z.number().int().min(1).default(365),
+    /** Accounts whose PEP nodes stay in memory (those with sessions always stay). */
+    cache_size: z.number().int().min(1).default(10000),
+  })
+  .strict()
+  .prefault({});
+
+export default defineModule({
+  name: 'pep',
+  spec: 'XEP-0163',
+  description: 'Personal Eventing Protocol: a pubsub service on every account, with notifications filtered by entity capabilities',
+  dependencies: ['caps'],
+  options,
+  setup(m) {
+    const o = m.options;
+    const host: Host = m.host;
+    const server = m.server;
+    const store = new PubSubStore(m.map(NODES_STORE), m.archive(ITEMS_STORE));
+    const limits: ServiceLimits = {
+      maxItems: o.max_items,
+      maxPayloadSize: o.max_payload_size,
+      collections: true,
+      maxSubscriptionsPerJid: o.max_subscriptions_per_jid,
+      maxLeaseMs: o.max_lease_days * 86_400_000,
+      maxNodes: o.max_nodes,
+      maxPageSize: o.page_size,
+    };
+    // XEP-0163 §7: presence access, notifications with payloads, last item on subscription and presence.
+    const leafDefaults: NodeConfig = {
+      ...defaultNodeConfig(limits),
+      access_model: 'presence',
+      max_items: Math.min(o.default_max_items, o.max_items),
+      send_last_published_item: 'on_sub_and_presence',
+      itemreply: 'none',
+    };
+    const collectionDefaults: NodeConfig = { ...leafDefaults, node_type: 'collection', deliver_payloads: false, persist_items: false, send_last_published_item: 'never' };
+
+    /** user -> its service, most recently used last. */
+    const cache = new Map<string, Promise<PubSubService>>();
+
+    /** §4: the account's resources and its contacts with a 'from'/'both' subscription, filtered by +notify. */
+    async function implicitRecipients(owner: Jid, node: PubSubNode, access: AccessCheck): Promise<string[]> {
+      const interest = node.name + '+notify';
+      const out: string[] = [];
+      const wants = (s: Session) => s.presence !== null && capsOf(s)?.features.has(interest) === true;
+      for (const s of server.sessions.resources(owner.bare)) if (wants(s)) out.push(s.jid.full);
+      const roster = await server.rosters.get(host.name, owner.local);
+      for (const item of roster.items.values()) {
+        if (item.subscription !== 'from' && item.subscription !== 'both') continue;
+        if (!server.sessions.hasSessions(item.jid) || !access.allows(item.jid, 'notify')) continue;
+        for (const s of server.sessions.resources(item.jid)) if (wants(s)) out.push(s.jid.full);
+      }
+      return out;
+    }
+
+    function load(user: string): Promise<PubSubService> {
+      const address = makeJid(user, host.name);
+      return PubSubService.load({
+        store,
+        host: host.name,
+        user,
+        address,
+        pep: true,
+        limits,
+        defaults: (type: NodeType) => ({ ...(type === 'collection' ? collectionDefaults : leafDefaults) }),
+        send: (stanza) => m.route(stanza),
+        log: m.log,
+        rosterOf: (bare) => localRoster(server, bare),
+        // §3.1: the account owns its service; nobody else creates nodes there.
+        mayCreate: (requester) => requester.bare === address.bare,
+        presenceOf: (bare) => localPresence(server, bare),
+        implicitRecipients: (node, access) => implicitRecipients(address, node, access),
+      });
+    }
+
+    function service(user: string): Promise<PubSubService> {
+      let entry = cache.get(user);
+      if (entry) {
+        cache.delete(user);
+        cache.set(user, entry);
+        return entry;
+      }
+      entry = load(user);
+      entry.catch(() => cache.delete(user));
+      cache.set(user, entry);
+      if (cache.size > o.cache_size) evict();
+      return entry;
+    }
+
+    /** Drops the least recently used services that are idle and whose accounts have no sessions. */
+    function evict(): void {
+      for (const [user, entry] of cache) {
+        if (cache.size <= o.cache_size) return;
+        if (server.sessions.hasSessions(`${user}@${host.name}`)) continue;
+        void entry.then((s) => {
+          if (s.busy === 0 && cache.get(user) === entry && !server.sessions.hasSessions(`${user}@${host.name}`)) cache.delete(user);
+        }, () => undefined);
+      }
+    }
+
+    let registry = registries.get(server);
+    if (!registry) registries.set(server, (registry = new Map()));
+    registry.set(host.name, { service });
+    m.onUnload(() => registry!.delete(host.name));
+
+    /** The service an IQ to a bare JID is for; service-unavailable for accounts that do not exist (XEP-0030 §3.1). */
+    async function serviceFor(request: IqRequest): Promise<PubSubService> {
+      const { to, from } = request;
+      if (from.bare !== to.bare && !(await m.accounts.exists(host.name, to.local))) throw new StanzaError('service-unavailable');
+      return service(to.local);
+    }
+
+    // --- Disco: the account's features (§6.1), identity and nodes ---
+    const accountFeatures = serviceFeatures([
+      feature('access-presence'),
+      feature('auto-subscribe'),
+      feature('filtered-notifications'),
+      feature('presence-subscribe'),
+      FEATURE_PUBSUB_ON_A_JID,
+    ]);
+    for (const f of accountFeatures) m.accountFeature(f);
+    // XEP-0223 §5: the server says it has PEP with publish-options.
+    m.identity('pubsub', 'pep');
+    m.feature(feature('publish-options'));
+
+    for (const [type, ns] of [
+      ['get', NS_PUBSUB],
+      ['set', NS_PUBSUB],
+      ['get', NS_PUBSUB_OWNER],
+      ['set', NS_PUBSUB_OWNER],
+    ] as const) {
+      m.iq(type, ns, 'pubsub', pubsubIqHandler(type, ns, serviceFor, { autoCreate: true }), 'bare');
+    }
+
+    /** Answers a disco query to a bare JID here (above the disco module, which knows nothing of nodes). */
+    const answer = (event: StanzaEvent, build: (request: IqRequest) => Promise<Element>) => {
+      const { stanza } = event;
+      const request: IqRequest = { stanza, payload: stanza.firstElement()!, from: event.from, to: event.to, origin: event.origin };
+      build(request).then(
+        (payload) => m.route(iqResult(stanza, payload)),
+        (err: unknown) => {
+          if (!(err instanceof StanzaError)) m.log.error({ err }, 'PEP disco failed');
+          const e = err instanceof StanzaError ? err : new StanzaError('internal-server-error');
+          m.route(e instanceof PubSubError ? pubsubErrorReply(stanza, e) : errorReply(stanza, e));
+        },
+      );
+      return true;
+    };
+
+    m.hook(
+      `iq-get/bare/${NS_DISCO_INFO}:query`,
+      (event: StanzaEvent) =>
+        answer(event, async (request) => {
+          const node = request.payload.attrs.node;
+          const svc = await serviceFor(request);
+          if (node !== undefined) return xml('query', { xmlns: NS_DISCO_INFO, node }, await svc.nodeInfo(request.from, node));
+          // XEP-0163 §6.1: the account is a virtual pubsub service, identity pubsub/pep.
+          return xml(
+            'query',
+            { xmlns: NS_DISCO_INFO },
+            xml('identity', { category: 'account', type: 'registered' }),
+            xml('identity', { category: 'pubsub', type: 'pep' }),
+            [...host.accountFeatures].sort().map((v) => xml('feature', { var: v })),
+          );
+        }),
+      10,
+    );
+
+    m.hook(
+      `iq-get/bare/${NS_DISCO_ITEMS}:query`,
+      (event: StanzaEvent) =>
+        answer(event, async (request) => {
+          const node = request.payload.attrs.node;
+          const svc = await serviceFor(request);
+          // XEP-0163 §6.2: only the nodes the asker may subscribe to or read.
+          const items = await svc.discoItems(request.from, node);
+          if (node === undefined) host.events.fire('disco-items/account', { to: request.to, items });
+          return xml('query', { xmlns: NS_DISCO_ITEMS, node }, items);
+        }),
+      10,
+    );
+
+    // --- Last items for a newly available or newly interested resource (§4.3.2, §4.3.4) ---
+
+    /** The NodeIDs a session asks notifications for (XEP-0060 §9.2 +notify). */
+    function interests(session: Session): Set<string> {
+      const out = new Set<string>();
+      for (const f of capsOf(session)?.features ?? []) if (f.endsWith('+notify')) out.add(f.slice(0, -'+notify'.length));
+      return out;
+    }
+
+    async function sendInterested(svc: PubSubService, session: Session, wanted: Set<string>): Promise<void> {
+      const { sent } = stateOf(session);
+      for (const node of svc.nodes.values()) {
+        if (!wanted.has(node.name) || node.config.send_last_published_item !== 'on_sub_and_presence') continue;
+        const key = svc.address + '\n' + node.name;
+        if (sent.has(key)) continue;
+        if (!(await svc.accessFor(node)).allows(session.jid.bare, 'notify')) continue;
+        sent.add(key);
+        await svc.sendLastTo(node, session.jid.full);
+      }
+    }
+
+    /** The account's own nodes, then those of every contact it is subscribed to, on any host of this server. */
+    async function catchUp(session: Session): Promise<void> {
+      const wanted = interests(session);
+      if (wanted.size === 0 || !session.presence || server.sessions.get(session.jid) !== session) return;
+      await sendInterested(await service(session.jid.local), session, wanted);
+      const roster = await server.rosters.get(host.name, session.jid.local);
+      for (const item of roster.items.values()) {
+        if (item.subscription !== 'to' && item.subscription !== 'both') continue;
+        const contact = tryParseJid(item.jid);
+        const pep = contact && contact.local !== '' ? registries.get(server)?.get(contact.domain) : undefined;
+        if (!pep || !session.presence) continue;
+        await sendInterested(await pep.service(contact!.local), session, wanted);
+      }
+    }
+    const catchUpLater = (session: Session) => {
+      catchUp(session).catch((err: unknown) => m.log.error({ err }, 'sending last PEP items failed'));
+    };
+
+    // XEP-0115 caps resolve after the presence (a disco#info round trip) or come from the cache at once.
+    m.hook('caps/updated', ({ session }: { session: Session }) => {
+      catchUpLater(session);
+      return undefined;
+    });
+    m.hook('presence/initial', ({ session }: { session: Session }) => {
+      if (capsOf(session)) catchUpLater(session);
+      return undefined;
+    });
+    // §4.3.2 footnote: the next initial presence, after an unavailable one, gets the last items again.
+    m.hook(
+      'presence/self',
+      (event: StanzaEvent) => {
+        if (event.origin && event.stanza.attrs.type === 'unavailable') stateOf(event.origin).sent.clear();
+        return undefined;
+      },
+      50,
+    );
+
+    m.hook('account-deleted', ({ user }: { user: string }) => {
+      // Storage of the account is gone with it; so is its service in memory.
+      cache.delete(user);
+      return undefined;
+    });
+
+    // item_expire and leases of the services in memory.
+    m.every(60_000, () => {
+      for (const entry of cache.values()) void entry.then((s) => s.sweep()).catch(() => undefined);
+    });
+  },
+});

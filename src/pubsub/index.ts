@@ -1,0 +1,46 @@
+// The publish-subscribe engine shared by the pubsub module (XEP-0060 on pubsub.<host>) and the pep module
+// (XEP-0163 on every account). It is not a module itself: the modules give it storage, routing and presence.
+export { AccessCheck, AFFILIATIONS, type Affiliation, type AccessPurpose } from './access.js';
+export {
+  ACCESS_MODELS,
+  NS_META_DATA,
+  NS_NODE_CONFIG,
+  NS_PUBLISH_OPTIONS,
+  defaultNodeConfig,
+  maxItemsOf,
+  type AccessModel,
+  type ConfigLimits,
+  type NodeConfig,
+  type NodeType,
+} from './config.js';
+export { NS_PUBSUB_ERRORS, PubSubError, pubsubError, pubsubErrorReply, unsupported } from './errors.js';
+export { NS_DATA, buildForm, findForm, parseBoolean, parseForm, type DataForm, type FormField } from './forms.js';
+export { NS_DELAY, NS_PUBSUB_EVENT, NS_SHIM, NotificationMessage, SharedEvent } from './notify.js';
+export {
+  COMMON_FEATURES,
+  NODE_GET_PENDING,
+  NS_COMMANDS,
+  NS_PUBSUB,
+  NS_PUBSUB_OWNER,
+  NS_RSM,
+  feature,
+  getPendingCommand,
+  ownerGet,
+  ownerSet,
+  pubsubGet,
+  pubsubIqHandler,
+  pubsubSet,
+  serviceFeatures,
+} from './protocol.js';
+export {
+  NS_SUBSCRIBE_AUTHORIZATION,
+  PubSubNode,
+  PubSubService,
+  type Item,
+  type ResourcePresence,
+  type ServiceEnvironment,
+  type ServiceLimits,
+  type Subscription,
+} from './service.js';
+export { ITEMS_STORE, NODES_STORE, PubSubStore } from './store.js';
+export { NS_SUBSCRIBE_OPTIONS, defaultSubscriptionOptions, type SubscriptionOptions } from './subscription-options.js';

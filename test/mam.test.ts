@@ -1,0 +1,592 @@
+// XEP-0313 Message Archive Management end to end: Romeo and Juliet talk, and each finds the conversation in
+// their own archive, under the stanza-id they saw, paged with XEP-0059 as Conversations, Gajim and Dino page it.
+// Also XEP-0441 preferences, XEP-0334 hints, and an archive that outlives a restart.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Element as XElement } from '@xmpp/xml';
+import { connectClient, nextStanza, startTestServer, xmppXml as xml, type TestServer, type XmppClient } from './helpers/server.js';
+
+const NS_MAM = 'urn:xmpp:mam:2';
+const NS_RSM = 'http://jabber.org/protocol/rsm';
+const NS_FORWARD = 'urn:xmpp:forward:0';
+const NS_DELAY = 'urn:xmpp:delay';
+const NS_SID = 'urn:xmpp:sid:0';
+const NS_DATA = 'jabber:x:data';
+const NS_HINTS = 'urn:xmpp:hints';
+const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
+const NS_ROSTER = 'jabber:iq:roster';
+
+const MODULES = ['modules:', '  roster:', '  presence:', '  disco:', '  stanza_id:', '  mam:', '    max_page_size: 10'].join('\n');
+
+let counter = 0;
+const nextId = (prefix: string) => `${prefix}${++counter}`;
+
+/** Sends an IQ and resolves with the response (result or error) by its id. */
+async function iq(client: XmppClient, type: 'get' | 'set', payload: XElement, to?: string): Promise<XElement> {
+  const id = nextId('iq');
+  const response = nextStanza(client, (s) => s.is('iq') && s.attrs.id === id && (s.attrs.type === 'result' || s.attrs.type === 'error'));
+  await client.send(xml('iq', { type, id, to }, payload));
+  return response;
+}
+
+/** The type and defined condition of an error response. */
+function errorOf(stanza: XElement): { type: string; condition: string } | undefined {
+  const error = stanza.getChild('error');
+  if (!error) return undefined;
+  return { type: error.attrs.type, condition: error.getChildElements().find((c) => c.attrs.xmlns === NS_STANZAS)!.name };
+}
+
+interface QueryOptions {
+  fields?: Record<string, string | string[]>;
+  max?: number;
+  after?: string;
+  before?: string;
+  index?: number;
+  flip?: boolean;
+  to?: string;
+  /** The form's type, 'submit' unless a test says otherwise. */
+  formType?: string;
+  formTypeValue?: string;
+}
+
+interface QueryOutcome {
+  /** The <result/> elements, in the order they arrived. */
+  results: XElement[];
+  /** The result messages themselves. */
+  messages: XElement[];
+  reply: XElement;
+  fin: XElement | undefined;
+}
+
+function queryElement(queryid: string | undefined, options: QueryOptions): XElement {
+  const children: XElement[] = [];
+  if (options.fields) {
+    const fields = [xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, options.formTypeValue ?? NS_MAM))];
+    for (const [name, value] of Object.entries(options.fields)) {
+      fields.push(xml('field', { var: name }, ...(Array.isArray(value) ? value : [value]).map((v) => xml('value', {}, v))));
+    }
+    children.push(xml('x', { xmlns: NS_DATA, type: options.formType ?? 'submit' }, ...fields));
+  }
+  if (options.max !== undefined || options.after !== undefined || options.before !== undefined || options.index !== undefined) {
+    const rsm: XElement[] = [];
+    if (options.max !== undefined) rsm.push(xml('max', {}, String(options.max)));
+    if (options.after !== undefined) rsm.push(xml('after', {}, options.after));
+    if (options.before !== undefined) rsm.push(options.before === '' ? xml('before') : xml('before', {}, options.before));
+    if (options.index !== undefined) rsm.push(xml('index', {}, String(options.index)));
+    children.push(xml('set', { xmlns: NS_RSM }, ...rsm));
+  }
+  if (options.flip) children.push(xml('flip-page'));
+  return xml('query', { xmlns: NS_MAM, queryid }, ...children);
+}
+
+/** Runs a MAM query: collects the result messages for its queryid until the IQ response. */
+async function mam(client: XmppClient, options: QueryOptions = {}): Promise<QueryOutcome> {
+  const queryid = nextId('q');
+  const results: XElement[] = [];
+  const messages: XElement[] = [];
+  const listener = (stanza: XElement) => {
+    const result = stanza.is('message') ? stanza.getChild('result', NS_MAM) : undefined;
+    if (result && result.attrs.queryid === queryid) {
+      results.push(result);
+      messages.push(stanza);
+    }
+  };
+  client.on('stanza', listener);
+  try {
+    const reply = await iq(client, 'set', queryElement(queryid, options), options.to);
+    const fin = reply.getChild('fin', NS_MAM);
+    return { results, messages, reply, fin };
+  } finally {
+    client.removeListener('stanza', listener);
+  }
+}
+
+/** The forwarded message inside a result. */
+const forwardedOf = (result: XElement) => result.getChild('forwarded', NS_FORWARD)!.getChild('message')!;
+const bodiesOf = (outcome: QueryOutcome) => outcome.results.map((r) => forwardedOf(r).getChildText('body'));
+const idsOf = (outcome: QueryOutcome) => outcome.results.map((r) => r.attrs.id);
+
+/** What <fin/> says: complete, first (with index), last, count. */
+function finOf(outcome: QueryOutcome): { complete: boolean; first?: string; index?: string; last?: string; count?: number } {
+  assert.equal(outcome.reply.attrs.type, 'result', outcome.reply.toString());
+  const fin = outcome.fin;
+  assert.ok(fin, 'the IQ result carries <fin/>');
+  const set = fin.getChild('set', NS_RSM);
+  assert.ok(set, '<fin/> carries an RSM <set/>');
+  const first = set.getChild('first');
+  const count = set.getChildText('count');
+  return {
+    complete: fin.attrs.complete === 'true',
+    first: first?.text(),
+    index: first?.attrs.index,
+    last: set.getChildText('last') ?? undefined,
+    count: count === null || count === undefined ? undefined : Number(count),
+  };
+}
+
+interface Line {
+  from: 'romeo' | 'juliet';
+  body: string;
+  /** The stanza-id the recipient saw. */
+  sid: string;
+  /** The address the message was sent to. */
+  to: string;
+}
+
+describe('XEP-0313 message archive management', () => {
+  let server: TestServer;
+  let romeo: XmppClient;
+  let juliet: XmppClient;
+  let nurse: XmppClient;
+  const clients = (): XmppClient[] => [romeo, juliet, nurse].filter((c) => c !== undefined);
+  const conversation: Line[] = [];
+  /** Juliet's archive ids of the Romeo conversation, in order, once the first test read them. */
+  let ids: string[] = [];
+
+  /** Sends a message and resolves with it as the recipient got it. */
+  async function deliver(sender: XmppClient, recipient: XmppClient, attrs: Record<string, string>, ...children: XElement[]): Promise<XElement> {
+    const id = nextId('m');
+    const received = nextStanza(recipient, (s) => s.is('message') && s.attrs.id === id);
+    await sender.send(xml('message', { id, ...attrs }, ...children));
+    return received;
+  }
+
+  async function say(from: 'romeo' | 'juliet', to: string, body: string): Promise<void> {
+    const [sender, recipient, recipientBare] = from === 'romeo' ? [romeo, juliet, 'juliet@localhost'] : [juliet, romeo, 'romeo@localhost'];
+    const received = await deliver(sender, recipient, { to, type: 'chat' }, xml('body', {}, body));
+    const sid = received.getChildren('stanza-id', NS_SID).find((s) => s.attrs.by === recipientBare);
+    assert.ok(sid, received.toString());
+    conversation.push({ from, body, sid: sid.attrs.id, to });
+  }
+
+  async function online(user: string, resource: string): Promise<XmppClient> {
+    const client = await connectClient(server, user, undefined, resource);
+    const self = nextStanza(client, (s) => s.is('presence') && s.attrs.from === `${user}@localhost/${resource}`);
+    await client.send(xml('presence'));
+    await self;
+    return client;
+  }
+
+  before(async () => {
+    server = await startTestServer({ modules: MODULES });
+    for (const user of ['romeo', 'juliet', 'nurse', 'benvolio']) await server.createUser(user);
+    romeo = await online('romeo', 'orchard');
+    juliet = await online('juliet', 'balcony');
+    nurse = await online('nurse', 'chamber');
+    // Two lines to Juliet's full JID and one from Juliet to Romeo's, so that a full-JID 'with' has something to tell apart.
+    await say('romeo', 'juliet@localhost', 'But soft, what light through yonder window breaks?');
+    await say('juliet', 'romeo@localhost', 'Ay me!');
+    await say('romeo', 'juliet@localhost/balcony', 'She speaks.');
+    await say('juliet', 'romeo@localhost/orchard', 'O Romeo, Romeo, wherefore art thou Romeo?');
+    await say('romeo', 'juliet@localhost', 'Shall I hear more, or shall I speak at this?');
+    await say('juliet', 'romeo@localhost', "'Tis but thy name that is my enemy.");
+  });
+
+  after(async () => {
+    await Promise.allSettled(clients().map((c) => c.stop()));
+    await server?.stop();
+  });
+
+  test('§7: the account advertises urn:xmpp:mam:2 and #extended on its bare JID', async () => {
+    const info = await iq(juliet, 'get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }), 'juliet@localhost');
+    const features = info.getChild('query')!.getChildren('feature').map((f) => f.attrs.var);
+    assert.ok(features.includes(NS_MAM), features.join(' '));
+    assert.ok(features.includes(`${NS_MAM}#extended`), features.join(' '));
+  });
+
+  test('§4: Juliet queries her archive: the conversation in order, forwarded with delay stamps, ids = the stanza-ids she saw', async () => {
+    const outcome = await mam(juliet);
+    assert.deepEqual(bodiesOf(outcome), conversation.map((l) => l.body));
+    ids = idsOf(outcome);
+    assert.equal(new Set(ids).size, ids.length, 'unique ids');
+    conversation.forEach((line, i) => {
+      const result = outcome.results[i];
+      const forwarded = forwardedOf(result);
+      // §3.5: a received message is archived under the stanza-id the account saw.
+      if (line.from === 'romeo') assert.equal(result.attrs.id, line.sid);
+      // A sent one under an id of Juliet's archive, not Romeo's.
+      else assert.notEqual(result.attrs.id, line.sid);
+      assert.equal(result.attrs.queryid !== undefined, true);
+      assert.equal(forwarded.attrs.xmlns, 'jabber:client');
+      assert.equal(forwarded.attrs.from, line.from === 'romeo' ? 'romeo@localhost/orchard' : 'juliet@localhost/balcony');
+      assert.equal(forwarded.attrs.to, line.to);
+      assert.equal(forwarded.attrs.type, 'chat');
+      const stamp = result.getChild('forwarded', NS_FORWARD)!.getChild('delay', NS_DELAY)!.attrs.stamp;
+      assert.match(stamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+    });
+    for (const message of outcome.messages) {
+      assert.equal(message.attrs.to, 'juliet@localhost/balcony');
+      assert.ok(message.attrs.from === undefined || message.attrs.from === 'juliet@localhost');
+    }
+    assert.deepEqual(finOf(outcome), { complete: true, first: ids[0], index: '0', last: ids[5], count: 6 });
+  });
+
+  test('§3.5: Romeo\'s archive has the same conversation, with the ids he saw on what he received', async () => {
+    const outcome = await mam(romeo);
+    assert.deepEqual(bodiesOf(outcome), conversation.map((l) => l.body));
+    conversation.forEach((line, i) => {
+      const result = outcome.results[i];
+      if (line.from === 'juliet') assert.equal(result.attrs.id, line.sid);
+      else {
+        // What Romeo sent carries his archive's stanza-id in the stored copy only: Juliet never saw one by Romeo.
+        const sid = forwardedOf(result).getChildren('stanza-id', NS_SID).find((s) => s.attrs.by === 'romeo@localhost');
+        assert.equal(sid?.attrs.id, result.attrs.id);
+      }
+    });
+    assert.equal(finOf(outcome).complete, true);
+  });
+
+  test('§4.1.1: with a bare JID gives the conversation with that contact; with a full JID only that resource\'s messages', async () => {
+    const fromNurse = await deliver(nurse, juliet, { to: 'juliet@localhost', type: 'chat' }, xml('body', {}, 'Madam!'));
+    assert.ok(fromNurse.getChild('stanza-id', NS_SID));
+
+    const withNurse = await mam(juliet, { fields: { with: 'nurse@localhost' } });
+    assert.deepEqual(bodiesOf(withNurse), ['Madam!']);
+    assert.equal(finOf(withNurse).count, 1);
+
+    const withRomeo = await mam(juliet, { fields: { with: 'romeo@localhost' } });
+    assert.deepEqual(idsOf(withRomeo), ids);
+    assert.equal(finOf(withRomeo).complete, true);
+
+    // The archive holds the nurse now too: without 'with' there are seven.
+    assert.equal(finOf(await mam(juliet, { max: 0 })).count, 7);
+
+    // romeo@localhost/orchard is the 'from' of everything Romeo sent and the 'to' of one of Juliet's lines.
+    const withResource = await mam(juliet, { fields: { with: 'romeo@localhost/orchard' } });
+    const expected = conversation.filter((l) => l.from === 'romeo' || l.to === 'romeo@localhost/orchard').map((l) => l.body);
+    assert.deepEqual(bodiesOf(withResource), expected);
+    assert.equal(finOf(withResource).complete, true);
+    // Paged, a full JID pages like any other filter.
+    const firstTwo = await mam(juliet, { fields: { with: 'romeo@localhost/orchard' }, max: 2 });
+    assert.deepEqual(bodiesOf(firstTwo), expected.slice(0, 2));
+    assert.equal(finOf(firstTwo).complete, false);
+    const rest = await mam(juliet, { fields: { with: 'romeo@localhost/orchard' }, max: 2, after: finOf(firstTwo).last });
+    assert.deepEqual(bodiesOf(rest), expected.slice(2));
+    assert.equal(finOf(rest).complete, true);
+  });
+
+  test('§4.1.2: start and end are inclusive bounds on the time each message was received', async () => {
+    const all = await mam(juliet, { fields: { with: 'romeo@localhost' } });
+    const stamps = all.results.map((r) => r.getChild('forwarded', NS_FORWARD)!.getChild('delay', NS_DELAY)!.attrs.stamp);
+    const times = stamps.map((s) => Date.parse(s));
+    const start = stamps[2];
+    const end = stamps[4];
+    const between = await mam(juliet, { fields: { with: 'romeo@localhost', start, end } });
+    assert.deepEqual(idsOf(between), ids.filter((_, i) => times[i] >= times[2] && times[i] <= times[4]));
+    assert.ok(idsOf(between).includes(ids[2]) && idsOf(between).includes(ids[4]));
+
+    const future = await mam(juliet, { fields: { start: new Date(Date.now() + 86_400_000).toISOString() } });
+    assert.equal(future.results.length, 0);
+    assert.deepEqual(finOf(future), { complete: true, first: undefined, index: undefined, last: undefined, count: 0 });
+
+    // An offset written as one is the same instant.
+    const shifted = new Date(times[0] + 2 * 3_600_000).toISOString().replace('Z', '+02:00');
+    const fromShifted = await mam(juliet, { fields: { with: 'romeo@localhost', start: shifted } });
+    assert.deepEqual(idsOf(fromShifted), ids);
+
+    const bad = await mam(juliet, { fields: { start: 'yesterday' } });
+    assert.deepEqual(errorOf(bad.reply), { type: 'modify', condition: 'bad-request' });
+  });
+
+  test('§4.3 / XEP-0059: paging forward with <after/>; <first/>, <last/> and complete exact at each edge', async () => {
+    const filter = { with: 'romeo@localhost' };
+    const page1 = await mam(juliet, { fields: filter, max: 2 });
+    assert.deepEqual(idsOf(page1), ids.slice(0, 2));
+    assert.deepEqual(finOf(page1), { complete: false, first: ids[0], index: '0', last: ids[1], count: 6 });
+    const page2 = await mam(juliet, { fields: filter, max: 2, after: ids[1] });
+    assert.deepEqual(idsOf(page2), ids.slice(2, 4));
+    assert.deepEqual(finOf(page2), { complete: false, first: ids[2], index: undefined, last: ids[3], count: 6 });
+    // The last page ends exactly at the last message: complete.
+    const page3 = await mam(juliet, { fields: filter, max: 2, after: ids[3] });
+    assert.deepEqual(idsOf(page3), ids.slice(4, 6));
+    assert.deepEqual(finOf(page3), { complete: true, first: ids[4], index: undefined, last: ids[5], count: 6 });
+    // After the last one: an empty, complete page.
+    const beyond = await mam(juliet, { fields: filter, max: 2, after: ids[5] });
+    assert.deepEqual(idsOf(beyond), []);
+    assert.deepEqual(finOf(beyond), { complete: true, first: undefined, index: undefined, last: undefined, count: 6 });
+  });
+
+  test('§4.3.3 / XEP-0059: an empty <before/> gives the last page, and <before/> pages backwards, in chronological order', async () => {
+    const filter = { with: 'romeo@localhost' };
+    const last = await mam(juliet, { fields: filter, max: 2, before: '' });
+    assert.deepEqual(idsOf(last), ids.slice(4, 6));
+    assert.deepEqual(finOf(last), { complete: false, first: ids[4], index: '4', last: ids[5], count: 6 });
+    const middle = await mam(juliet, { fields: filter, max: 2, before: ids[4] });
+    assert.deepEqual(idsOf(middle), ids.slice(2, 4));
+    assert.equal(finOf(middle).complete, false);
+    const first = await mam(juliet, { fields: filter, max: 2, before: ids[2] });
+    assert.deepEqual(idsOf(first), ids.slice(0, 2));
+    assert.deepEqual(finOf(first), { complete: true, first: ids[0], index: undefined, last: ids[1], count: 6 });
+  });
+
+  test('XEP-0059: <max>0</max> gives the count alone; <index/> starts a page anywhere', async () => {
+    const count = await mam(juliet, { fields: { with: 'romeo@localhost' }, max: 0 });
+    assert.deepEqual(idsOf(count), []);
+    assert.deepEqual(finOf(count), { complete: false, first: undefined, index: undefined, last: undefined, count: 6 });
+    const fromIndex = await mam(juliet, { fields: { with: 'romeo@localhost' }, max: 3, index: 2 });
+    assert.deepEqual(idsOf(fromIndex), ids.slice(2, 5));
+    assert.deepEqual(finOf(fromIndex), { complete: false, first: ids[2], index: '2', last: ids[4], count: 6 });
+  });
+
+  test('§4.3.1: the server caps a page at max_page_size (10 here) and says it is not complete', async () => {
+    // Four more lines from the nurse make 11 messages in Juliet's archive.
+    for (const body of ['Your mother', 'is coming', 'to your chamber', 'Anon!']) {
+      await deliver(nurse, juliet, { to: 'juliet@localhost', type: 'chat' }, xml('body', {}, body));
+    }
+    const unasked = await mam(juliet);
+    assert.equal(unasked.results.length, 10);
+    assert.equal(finOf(unasked).complete, false);
+    assert.equal(finOf(unasked).count, 11);
+    const greedy = await mam(juliet, { max: 1000 });
+    assert.equal(greedy.results.length, 10);
+    assert.equal(finOf(greedy).complete, false);
+    const rest = await mam(juliet, { max: 1000, after: finOf(greedy).last });
+    assert.equal(rest.results.length, 1);
+    assert.equal(finOf(rest).complete, true);
+  });
+
+  test('§4.1.3 (#extended): after-id, before-id and ids; §4.3.4 flip-page', async () => {
+    const between = await mam(juliet, { fields: { 'after-id': ids[1], 'before-id': ids[4] } });
+    assert.deepEqual(idsOf(between), ids.slice(2, 4));
+    assert.equal(finOf(between).complete, true);
+    // before-id does not page backwards (§9): with max it gives the first items of the range.
+    const limited = await mam(juliet, { fields: { 'after-id': ids[0], 'before-id': ids[5] }, max: 2 });
+    assert.deepEqual(idsOf(limited), ids.slice(1, 3));
+    assert.equal(finOf(limited).complete, false);
+    // RSM <after/> inside the range moves the page on; the later of the two bounds wins.
+    const pagedOn = await mam(juliet, { fields: { 'after-id': ids[0], 'before-id': ids[5] }, max: 2, after: ids[2] });
+    assert.deepEqual(idsOf(pagedOn), ids.slice(3, 5));
+    assert.equal(finOf(pagedOn).complete, true);
+
+    const picked = await mam(juliet, { fields: { ids: [ids[3], ids[0]] } });
+    assert.deepEqual(idsOf(picked), [ids[0], ids[3]]);
+    assert.deepEqual(finOf(picked), { complete: true, first: ids[0], index: '0', last: ids[3], count: 2 });
+
+    const flipped = await mam(juliet, { fields: { with: 'romeo@localhost' }, max: 3, before: '', flip: true });
+    assert.deepEqual(idsOf(flipped), [ids[5], ids[4], ids[3]]);
+    const fin = finOf(flipped);
+    assert.equal(fin.first, ids[3]);
+    assert.equal(fin.last, ids[5]);
+  });
+
+  test('§4.1.3, §4.3.2: an id the archive does not hold is item-not-found', async () => {
+    const unknownIds: QueryOptions[] = [
+      { after: 'no-such-id', max: 5 },
+      { before: 'no-such-id', max: 5 },
+      { fields: { 'after-id': 'no-such-id' } },
+      { fields: { 'before-id': 'no-such-id' } },
+      { fields: { ids: [ids[0], 'no-such-id'] } },
+      // An id from Romeo's archive is not in Juliet's.
+      { fields: { 'after-id': ids[0] }, after: conversation[1].sid },
+    ];
+    for (const options of unknownIds) {
+      const outcome = await mam(juliet, options);
+      assert.deepEqual(errorOf(outcome.reply), { type: 'cancel', condition: 'item-not-found' }, JSON.stringify(options));
+      assert.equal(outcome.results.length, 0);
+    }
+  });
+
+  test('§4.1: a field the server does not know is feature-not-implemented; a form of another type is bad-request', async () => {
+    const unknown = await mam(juliet, { fields: { '{http://example.com/}free-text-search': 'Romeo' } });
+    assert.deepEqual(errorOf(unknown.reply), { type: 'cancel', condition: 'feature-not-implemented' });
+    const wrongType = await mam(juliet, { fields: { with: 'romeo@localhost' }, formTypeValue: 'urn:xmpp:mam:1' });
+    assert.deepEqual(errorOf(wrongType.reply), { type: 'modify', condition: 'bad-request' });
+    const badMax = await iq(juliet, 'set', xml('query', { xmlns: NS_MAM }, xml('set', { xmlns: NS_RSM }, xml('max', {}, 'ten'))));
+    assert.deepEqual(errorOf(badMax), { type: 'modify', condition: 'bad-request' });
+    // include-groupchat is understood (#groupchat-field), though no groupchat message is ever kept.
+    const groupchat = await mam(juliet, { fields: { with: 'romeo@localhost', 'include-groupchat': 'true' } });
+    assert.deepEqual(idsOf(groupchat), ids);
+  });
+
+  test('§4.1.5: an IQ get of the query returns the form fields', async () => {
+    const reply = await iq(juliet, 'get', xml('query', { xmlns: NS_MAM }));
+    assert.equal(reply.attrs.type, 'result');
+    const form = reply.getChild('query', NS_MAM)!.getChild('x', NS_DATA)!;
+    assert.equal(form.attrs.type, 'form');
+    const fields = Object.fromEntries(form.getChildren('field').map((f) => [f.attrs.var, f]));
+    assert.equal(fields.FORM_TYPE.attrs.type, 'hidden');
+    assert.equal(fields.FORM_TYPE.getChildText('value'), NS_MAM);
+    assert.equal(fields.with.attrs.type, 'jid-single');
+    assert.equal(fields.start.attrs.type, 'text-single');
+    assert.equal(fields.end.attrs.type, 'text-single');
+    assert.equal(fields['before-id'].attrs.type, 'text-single');
+    assert.equal(fields['after-id'].attrs.type, 'text-single');
+    assert.equal(fields.ids.attrs.type, 'list-multi');
+    assert.ok(fields.ids.getChild('validate', 'http://jabber.org/protocol/xdata-validate')!.getChild('open'));
+    // §4.1: no field is required.
+    for (const field of form.getChildren('field')) assert.equal(field.getChild('required'), undefined);
+  });
+
+  test('§5: archive metadata names the first and the last message', async () => {
+    const reply = await iq(juliet, 'get', xml('metadata', { xmlns: NS_MAM }));
+    const metadata = reply.getChild('metadata', NS_MAM)!;
+    assert.equal(metadata.getChild('start')!.attrs.id, ids[0]);
+    const all = await mam(juliet, { max: 1, before: '' });
+    assert.equal(metadata.getChild('end')!.attrs.id, idsOf(all)[0]);
+    assert.match(metadata.getChild('end')!.attrs.timestamp, /^\d{4}-\d\d-\d\dT/);
+    // Benvolio has never written: an empty archive has empty metadata.
+    const benvolio = await connectClient(server, 'benvolio', undefined, 'street');
+    try {
+      const empty = await iq(benvolio, 'get', xml('metadata', { xmlns: NS_MAM }));
+      assert.equal(empty.getChild('metadata', NS_MAM)!.children.length, 0);
+    } finally {
+      await benvolio.stop();
+    }
+  });
+
+  test('§8.1: Romeo cannot query, read the preferences of or discover the form of Juliet\'s archive', async () => {
+    const outcome = await mam(romeo, { to: 'juliet@localhost' });
+    assert.deepEqual(errorOf(outcome.reply), { type: 'auth', condition: 'forbidden' });
+    assert.equal(outcome.results.length, 0);
+    assert.deepEqual(errorOf(await iq(romeo, 'get', xml('prefs', { xmlns: NS_MAM }), 'juliet@localhost')), { type: 'auth', condition: 'forbidden' });
+    assert.deepEqual(errorOf(await iq(romeo, 'get', xml('query', { xmlns: NS_MAM }), 'juliet@localhost')), { type: 'auth', condition: 'forbidden' });
+    assert.deepEqual(errorOf(await iq(romeo, 'get', xml('metadata', { xmlns: NS_MAM }), 'juliet@localhost')), { type: 'auth', condition: 'forbidden' });
+  });
+
+  test('XEP-0334 and §6.1.1: no-store, no-permanent-store, chat states alone, headline and error are not archived; <store/> is', async () => {
+    const lastId = async (client: XmppClient) => idsOf(await mam(client, { max: 1, before: '' }))[0];
+    const romeoBefore = await lastId(romeo);
+    const julietBefore = await lastId(juliet);
+
+    const noStore = await deliver(romeo, juliet, { to: 'juliet@localhost', type: 'chat' }, xml('body', {}, 'secret 1'), xml('no-store', { xmlns: NS_HINTS }));
+    // Delivered all the same, with a stanza-id (XEP-0359 stamps what the account receives).
+    assert.equal(noStore.getChildText('body'), 'secret 1');
+    await deliver(romeo, juliet, { to: 'juliet@localhost', type: 'chat' }, xml('body', {}, 'secret 2'), xml('no-permanent-store', { xmlns: NS_HINTS }));
+    await deliver(romeo, juliet, { to: 'juliet@localhost', type: 'chat' }, xml('composing', { xmlns: 'http://jabber.org/protocol/chatstates' }));
+    await deliver(romeo, juliet, { to: 'juliet@localhost/balcony', type: 'headline' }, xml('body', {}, 'news'));
+    await deliver(romeo, juliet, { to: 'juliet@localhost/balcony', type: 'error' }, xml('body', {}, 'failed'), xml('error', { type: 'cancel' }, xml('item-not-found', { xmlns: NS_STANZAS })));
+    await deliver(romeo, juliet, { to: 'juliet@localhost', type: 'chat' }, xml('custom', { xmlns: 'urn:example:payload' }), xml('store', { xmlns: NS_HINTS }));
+    await deliver(romeo, juliet, { to: 'juliet@localhost', type: 'chat' }, xml('body', {}, 'Good night!'));
+
+    for (const [client, previous] of [[romeo, romeoBefore], [juliet, julietBefore]] as const) {
+      const since = await mam(client, { after: previous });
+      assert.equal(since.results.length, 2, since.results.map((r) => r.toString()).join('\n'));
+      assert.ok(forwardedOf(since.results[0]).getChild('custom', 'urn:example:payload'));
+      assert.equal(bodiesOf(since)[1], 'Good night!');
+      assert.equal(finOf(since).complete, true);
+    }
+  });
+
+  test('§6.1.1: a note to oneself is archived once', async () => {
+    await deliver(juliet, juliet, { to: 'juliet@localhost', type: 'chat' }, xml('body', {}, 'Remember: the friar at noon'));
+    const notes = await mam(juliet, { fields: { with: 'juliet@localhost' } });
+    assert.deepEqual(bodiesOf(notes), ['Remember: the friar at noon']);
+  });
+
+  test('XEP-0441: preferences: get the defaults, set never/always/roster, and archiving follows them', async () => {
+    const initial = await iq(juliet, 'get', xml('prefs', { xmlns: NS_MAM }));
+    const prefs = initial.getChild('prefs', NS_MAM)!;
+    assert.equal(prefs.attrs.default, 'always');
+    assert.ok(prefs.getChild('always') && prefs.getChild('never'), 'both lists are present, even empty');
+
+    // default roster, the nurse always, Benvolio never.
+    const set = await iq(
+      juliet,
+      'set',
+      xml(
+        'prefs',
+        { xmlns: NS_MAM, default: 'roster' },
+        xml('always', {}, xml('jid', {}, 'nurse@localhost')),
+        xml('never', {}, xml('jid', {}, 'benvolio@localhost')),
+      ),
+    );
+    const applied = set.getChild('prefs', NS_MAM)!;
+    assert.equal(applied.attrs.default, 'roster');
+    assert.deepEqual(applied.getChild('always')!.getChildren('jid').map((j) => j.text()), ['nurse@localhost']);
+    assert.deepEqual(applied.getChild('never')!.getChildren('jid').map((j) => j.text()), ['benvolio@localhost']);
+    const reread = (await iq(juliet, 'get', xml('prefs', { xmlns: NS_MAM }))).getChild('prefs', NS_MAM)!;
+    assert.equal(reread.attrs.default, 'roster');
+
+    const benvolio = await online('benvolio', 'street');
+    try {
+      const archived = async (client: XmppClient, body: string) => bodiesOf(await mam(client, { max: 1, before: '' }))[0] === body;
+      // Romeo is not in Juliet's roster: under 'roster' his message is delivered, not archived by her (but by him).
+      await deliver(romeo, juliet, { to: 'juliet@localhost', type: 'chat' }, xml('body', {}, 'not yet in her roster'));
+      assert.equal(await archived(juliet, 'not yet in her roster'), false);
+      assert.equal(await archived(romeo, 'not yet in her roster'), true);
+      // The nurse is on 'always'.
+      await deliver(nurse, juliet, { to: 'juliet@localhost', type: 'chat' }, xml('body', {}, 'always the nurse'));
+      assert.equal(await archived(juliet, 'always the nurse'), true);
+      // Benvolio is on 'never', whichever way the message goes.
+      await deliver(benvolio, juliet, { to: 'juliet@localhost', type: 'chat' }, xml('body', {}, 'never Benvolio'));
+      assert.equal(await archived(juliet, 'never Benvolio'), false);
+      await deliver(juliet, benvolio, { to: 'benvolio@localhost', type: 'chat' }, xml('body', {}, 'never to Benvolio'));
+      assert.equal(await archived(juliet, 'never to Benvolio'), false);
+      assert.equal(await archived(benvolio, 'never to Benvolio'), true);
+
+      // Once Romeo is in her roster, 'roster' archives him.
+      const added = await iq(juliet, 'set', xml('query', { xmlns: NS_ROSTER }, xml('item', { jid: 'romeo@localhost', name: 'Romeo' })));
+      assert.equal(added.attrs.type, 'result');
+      await deliver(romeo, juliet, { to: 'juliet@localhost', type: 'chat' }, xml('body', {}, 'now in her roster'));
+      assert.equal(await archived(juliet, 'now in her roster'), true);
+
+      // default never: only 'always' gets in.
+      await iq(juliet, 'set', xml('prefs', { xmlns: NS_MAM, default: 'never' }, xml('always', {}, xml('jid', {}, 'nurse@localhost')), xml('never')));
+      await deliver(romeo, juliet, { to: 'juliet@localhost', type: 'chat' }, xml('body', {}, 'under never'));
+      assert.equal(await archived(juliet, 'under never'), false);
+      await deliver(nurse, juliet, { to: 'juliet@localhost', type: 'chat' }, xml('body', {}, 'nurse under never'));
+      assert.equal(await archived(juliet, 'nurse under never'), true);
+    } finally {
+      await benvolio.stop();
+    }
+
+    const invalid = await iq(juliet, 'set', xml('prefs', { xmlns: NS_MAM, default: 'sometimes' }));
+    assert.deepEqual(errorOf(invalid), { type: 'modify', condition: 'bad-request' });
+    // Back to always, for what follows.
+    const reset = await iq(juliet, 'set', xml('prefs', { xmlns: NS_MAM, default: 'always' }));
+    assert.equal(reset.getChild('prefs', NS_MAM)!.attrs.default, 'always');
+  });
+
+  test('the archive and the preferences survive a restart', async () => {
+    const before = await mam(juliet, { fields: { with: 'romeo@localhost' }, max: 6 });
+    await iq(juliet, 'set', xml('prefs', { xmlns: NS_MAM, default: 'roster' }, xml('always'), xml('never', {}, xml('jid', {}, 'benvolio@localhost'))));
+    await Promise.allSettled(clients().map((c) => c.stop()));
+    romeo = juliet = nurse = undefined as unknown as XmppClient;
+    const dataDir = server.dataDir;
+    await server.stop({ keepData: true });
+    server = await startTestServer({ modules: MODULES, dataDir });
+
+    juliet = await connectClient(server, 'juliet', undefined, 'balcony');
+    const after = await mam(juliet, { fields: { with: 'romeo@localhost' }, max: 6 });
+    assert.deepEqual(idsOf(after), idsOf(before));
+    assert.deepEqual(idsOf(after), ids);
+    assert.deepEqual(bodiesOf(after), conversation.map((l) => l.body));
+    const prefs = (await iq(juliet, 'get', xml('prefs', { xmlns: NS_MAM }))).getChild('prefs', NS_MAM)!;
+    assert.equal(prefs.attrs.default, 'roster');
+    assert.deepEqual(prefs.getChild('never')!.getChildren('jid').map((j) => j.text()), ['benvolio@localhost']);
+    // Paging goes on from an id given out before the restart.
+    const next = await mam(juliet, { fields: { with: 'romeo@localhost' }, max: 2, after: ids[3] });
+    assert.deepEqual(idsOf(next), ids.slice(4, 6));
+  });
+});
+
+describe('XEP-0313 §3.2 retention: max_age_days', () => {
+  let server: TestServer;
+  let juliet: XmppClient | undefined;
+
+  after(async () => {
+    await juliet?.stop();
+    await server?.stop();
+  });
+
+  test('messages older than max_age_days are gone when the server starts, the oldest first; newer ones stay', async () => {
+    server = await startTestServer({ modules: 'modules:\n  disco:\n  stanza_id:\n  mam:' });
+    await server.createUser('juliet');
+    const archive = server.running.server.storage.archive('mam');
+    const day = 86_400_000;
+    const line = (id: string, body: string) =>
+      `<message xmlns="jabber:client" from="romeo@localhost/orchard" to="juliet@localhost" type="chat" id="${id}"><body>${body}</body></message>`;
+    await archive.append('localhost', 'juliet', { id: 'old', when: Date.now() - 10 * day, with: 'romeo@localhost', value: line('a', 'ten days ago') });
+    await archive.append('localhost', 'juliet', { id: 'older-than-two', when: Date.now() - 3 * day, with: 'romeo@localhost', value: line('b', 'three days ago') });
+    await archive.append('localhost', 'juliet', { id: 'recent', when: Date.now() - day / 2, with: 'romeo@localhost', value: line('c', 'this morning') });
+    const dataDir = server.dataDir;
+    await server.stop({ keepData: true });
+
+    server = await startTestServer({ modules: 'modules:\n  disco:\n  stanza_id:\n  mam:\n    max_age_days: 2', dataDir });
+    juliet = await connectClient(server, 'juliet', undefined, 'balcony');
+    const outcome = await mam(juliet);
+    assert.deepEqual(idsOf(outcome), ['recent']);
+    assert.deepEqual(bodiesOf(outcome), ['this morning']);
+    assert.deepEqual(finOf(outcome), { complete: true, first: 'recent', index: '0', last: 'recent', count: 1 });
+  });
+});
