@@ -519,8 +519,9 @@ export class ClientSession implements Session {
   tap: StanzaTap | null = null;
   /** True while the session has no connection (kept by a 'session-interrupted' handler). */
   hibernating = false;
-  /** The host's events, for the 'stanza/to-session' fold. */
+  /** The host's events, for the 'stanza/to-session' fold, and the fold's event (made once, not per stanza). */
   private readonly events: EventBus;
+  private readonly toSession: ToSessionEvent = { session: this };
 
   constructor(
     private server: Server,
@@ -549,7 +550,7 @@ export class ClientSession implements Session {
   send(stanza: Element): void {
     // XEP-0352 CSI and the like may hold a stanza back; without a handler this costs one lookup.
     if (this.events.hasFold(TO_SESSION)) {
-      const out = this.events.runFold<Element, ToSessionEvent>(TO_SESSION, stanza, { session: this });
+      const out = this.events.runFold<Element, ToSessionEvent>(TO_SESSION, stanza, this.toSession);
       if (out === null) return;
       stanza = out;
     }

@@ -105,6 +105,8 @@ export default defineModule({
       max_items: Math.min(o.default_max_items, o.max_items),
       send_last_published_item: 'on_sub_and_presence',
       itemreply: 'none',
+      // A new current value replaces the old one without a retraction going out each time.
+      publish_node_full: 'discard-oldest',
     };
     const collectionDefaults: NodeConfig = { ...leafDefaults, node_type: 'collection', deliver_payloads: false, persist_items: false, send_last_published_item: 'never' };
 
@@ -268,8 +270,12 @@ export default defineModule({
         if (!wanted.has(node.name) || node.config.send_last_published_item !== 'on_sub_and_presence') continue;
         const key = svc.address + '\n' + node.name;
         if (sent.has(key)) continue;
-        if (!(await svc.accessFor(node)).allows(session.jid.bare, 'notify')) continue;
+        // Marked before anything is awaited: the caps and presence events of one presence may both get here.
         sent.add(key);
+        if (!(await svc.accessFor(node)).allows(session.jid.bare, 'notify')) {
+          sent.delete(key);
+          continue;
+        }
         await svc.sendLastTo(node, session.jid.full);
       }
     }

@@ -235,6 +235,8 @@ export default defineModule({
         }
         if (stanza.name !== 'message' || type === 'error') continue;
         const from = tryParseJid(stanza.attrs.from);
+        // What the account's own server sent it (carbons copies, archive results) is not a message for later.
+        if (from && from.bare === bare.bare) continue;
         if (!otherResource && from && type !== 'groupchat') {
           stanza.attrs.to = bare.bare;
           const event: StanzaEvent = { stanza, origin: null, from, to: bare, host };
