@@ -235,9 +235,11 @@ async function main(): Promise<void> {
           await current?.stop();
           current = null;
         }
+        // Other work on the machine skews every figure: keep the 1-minute load average beside each run.
+        result.load = os.loadavg()[0];
         runs.push(result);
         const shown = Object.entries(result.figures).map(([k, v]) => `${k}=${fmt(v)}`).join(' ');
-        say(`${adapter.name}: ${key} run ${run}: ${shown}${result.note ? ` (${result.note})` : ''}`);
+        say(`${adapter.name}: ${key} run ${run}: ${shown}${result.note ? ` (${result.note})` : ''} [load ${result.load.toFixed(2)}]`);
         if (result.note?.startsWith('skipped')) break;
       }
     }
@@ -275,12 +277,16 @@ async function main(): Promise<void> {
       }
     }
   }
+  const runLoads = () => {
+    const loads = Object.values(results).flatMap((byKey) => Object.values(byKey).flatMap((runs) => runs.map((r) => r.load ?? NaN))).filter(Number.isFinite);
+    return loads.length ? `median ${median(loads).toFixed(2)}, max ${Math.max(...loads).toFixed(2)}` : 'none';
+  };
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const summary = [
     `Quire benchmark, ${started.toISOString()} (${o.quick ? 'quick' : 'full'}, ${o.runs} run${o.runs > 1 ? 's' : ''} each, medians)`,
     `Machine: ${cpu}, ${os.cpus().length} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}; Node.js ${process.versions.node}`,
     `Pinning: ${o.pin && hasTaskset() ? 'server on CPU 0, load generator on CPU 1 (taskset)' : 'none'}`,
-    `Load average: ${loadAtStart} at start, ${loadAverage()} at end; took ${((Date.now() - started.getTime()) / 60000).toFixed(1)} min`,
+    `Load average: ${loadAtStart} at start, ${loadAverage()} at end, 1-minute load after each run: ${runLoads()}; took ${((Date.now() - started.getTime()) / 60000).toFixed(1)} min`,
     ...Object.entries(versions).map(([name, v]) => `${name}: ${v}`),
     '',
     ...lines,

@@ -246,6 +246,26 @@ describe('XEP-0163 Personal Eventing Protocol', () => {
     assert.equal((await toRomeo).getChild('event', NS_EVENT)!.getChild('items')!.getChild('retract')!.attrs.id, 'short-lived');
   });
 
+  test('explicit subscriptions to a PEP node: the last item on subscribing and on each new resource (XEP-0060 §4.3)', async () => {
+    await publish(juliet, undefined, TUNE, tune('Current'), 'now');
+    const onSubscribe = nextEvent(nurse, TUNE, 'juliet@localhost');
+    const sub = result(await iq(nurse, 'set', 'juliet@localhost', pubsub(xml('subscribe', { node: TUNE, jid: 'nurse@localhost' }))))!.getChild('subscription')!;
+    assert.equal(sub.attrs.subscription, 'subscribed');
+    await onSubscribe;
+    // A resource without caps: only the explicit subscription brings the last item, once.
+    const kitchen = await connectClient(server, 'nurse', undefined, 'kitchen');
+    clients.push(kitchen);
+    const seen = collect(kitchen, (s) => s.getChild('event', NS_EVENT)?.getChild('items')?.attrs.node === TUNE);
+    const last = nextEvent(kitchen, TUNE, 'juliet@localhost');
+    await kitchen.send(xml('presence'));
+    const message = await last;
+    assert.equal(message.attrs.to, 'nurse@localhost/kitchen');
+    assert.ok(message.getChild('delay', NS_DELAY));
+    await roundTrip(kitchen);
+    assert.equal(seen.length, 1);
+    result(await iq(nurse, 'set', 'juliet@localhost', pubsub(xml('unsubscribe', { node: TUNE, jid: 'nurse@localhost' }))));
+  });
+
   test('XEP-0191: an account that blocked a contact sends it no events', async () => {
     result(await iq(juliet, 'set', undefined, xml('block', { xmlns: 'urn:xmpp:blocking' }, xml('item', { jid: 'romeo@localhost' }))));
     const seen = collect(romeo, (s) => s.getChild('event', NS_EVENT)?.getChild('items')?.attrs.node === TUNE);

@@ -411,6 +411,24 @@ describe('XEP-0060 owner use cases', () => {
     expectError(await iq(francisco, 'set', PUBSUB, xml('command', { xmlns: NS_COMMANDS, node: 'http://jabber.org/protocol/pubsub#get-pending', action: 'execute' })), 'auth', 'forbidden');
   });
 
+  test('XEP-0050 §2.2: the get-pending command is discoverable', async () => {
+    const commands = result(await iq(hamlet, 'get', PUBSUB, xml('query', { xmlns: NS_DISCO_ITEMS, node: NS_COMMANDS })))!;
+    assert.deepEqual(commands.getChildren('item').map((i) => [i.attrs.jid, i.attrs.node]), [[PUBSUB, 'http://jabber.org/protocol/pubsub#get-pending']]);
+    const info = result(await iq(hamlet, 'get', PUBSUB, xml('query', { xmlns: NS_DISCO_INFO, node: 'http://jabber.org/protocol/pubsub#get-pending' })))!;
+    assert.equal(info.getChild('identity')!.attrs.category, 'automation');
+  });
+
+  test('notify_sub (§16.4.4): owners hear of subscriptions and unsubscriptions', async () => {
+    await createNode(hamlet, PUBSUB, 'watched', { 'pubsub#notify_sub': '1' });
+    const told = nextEvent(hamlet, 'watched');
+    const sub = await subscribe(bernardo, PUBSUB, 'watched', 'bernardo@localhost');
+    const notice = (await told).getChild('event', NS_EVENT)!.getChild('subscription')!;
+    assert.deepEqual([notice.attrs.node, notice.attrs.jid, notice.attrs.subscription, notice.attrs.subid], ['watched', 'bernardo@localhost', 'subscribed', sub.attrs.subid]);
+    const bye = nextEvent(hamlet, 'watched');
+    result(await iq(bernardo, 'set', PUBSUB, pubsub(xml('unsubscribe', { node: 'watched', jid: 'bernardo@localhost' }))));
+    assert.equal((await bye).getChild('event', NS_EVENT)!.getChild('subscription')!.attrs.subscription, 'none');
+  });
+
   test('§5.2: disco#items of the service lists its nodes', async () => {
     const items = result(await iq(francisco, 'get', PUBSUB, xml('query', { xmlns: NS_DISCO_ITEMS })))!;
     const nodes = items.getChildren('item').map((i) => i.attrs.node);

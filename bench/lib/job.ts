@@ -22,4 +22,6 @@ export interface JobResult {
   figures: Record<string, number>;
   note?: string;
   details?: unknown;
+  /** 1-minute load average when the run ended (set by the orchestrator). */
+  load?: number;
 }

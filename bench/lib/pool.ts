@@ -150,14 +150,16 @@ export class RateStep {
     while (this.count < expected && performance.now() < drainDeadline) await sleep(20);
     const cpu = process.cpuUsage(cpuStart);
     const lastDelivery = performance.now();
-    const lost = expected - this.count;
+    // A server may deliver an item twice (e.g. PEP's last-item on presence); extra deliveries do not hide losses.
+    const got = Math.min(this.count, expected);
+    const lost = expected - got;
     const all = new Float64Array(expected);
-    all.set(this.latencies.subarray(0, this.count));
-    all.fill(Infinity, this.count);
+    all.set(this.latencies.subarray(0, got));
+    all.fill(Infinity, got);
     const window = Math.max(this.seconds, (Math.min(lastDelivery, drainDeadline) - started) / 1000);
     return {
       offered: this.rate,
-      delivered: this.count / window,
+      delivered: got / window,
       p50: quantile(all, 0.5),
       p99: quantile(all, 0.99),
       lost,
@@ -205,8 +207,15 @@ export async function rateSearch(
         continue;
       }
     }
-    if (bad - good <= good * 0.1) break;
+    if (bad - good <= good * 0.125) break;
     rate = (good + bad) / 2;
   }
   return { steps, best };
+}
+
+/** The note for a search whose every step failed: what the lowest rate gave. */
+export function lowestNote(steps: StepResult[], unit: string): string {
+  const lowest = steps.reduce((a, b) => (b.offered < a.offered ? b : a), steps[0]!);
+  const p99 = Number.isFinite(lowest.p99) ? `${lowest.p99.toFixed(0)} ms` : `lost ${lowest.lost}`;
+  return `p99 over 100 ms even at the lowest rate (${+lowest.offered.toFixed(2)} ${unit}: ${Math.round(lowest.delivered)} delivered/s, p50 ${lowest.p50.toFixed(0)} ms, p99 ${p99})`;
 }

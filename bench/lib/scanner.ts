@@ -109,25 +109,20 @@ export class StanzaScanner {
 
 /** Index of the '>' that closes the tag opened at lt, skipping quoted attribute values; -1 if not yet received. */
 function tagEnd(buf: string, lt: number): number {
-  let gt = buf.indexOf('>', lt);
-  if (gt === -1) return -1;
-  // Fast path: no quote before the '>' means no attribute value can hide a '>'.
-  let q = lt;
-  for (;;) {
-    const sq = buf.indexOf("'", q);
-    const dq = buf.indexOf('"', q);
-    let quote = -1;
-    if (sq !== -1 && sq < gt) quote = sq;
-    if (dq !== -1 && dq < gt && (quote === -1 || dq < quote)) quote = dq;
-    if (quote === -1) return gt;
-    const close = buf.indexOf(buf[quote]!, quote + 1);
-    if (close === -1) return -1;
-    q = close + 1;
-    if (close > gt) {
-      gt = buf.indexOf('>', q);
-      if (gt === -1) return -1;
+  // A plain loop over the tag's characters: tags are short, and indexOf for a quote could run far past them.
+  const len = buf.length;
+  let quote = 0;
+  for (let i = lt + 1; i < len; i++) {
+    const c = buf.charCodeAt(i);
+    if (quote !== 0) {
+      if (c === quote) quote = 0;
+    } else if (c === 62 /* > */) {
+      return i;
+    } else if (c === 39 /* ' */ || c === 34 /* " */) {
+      quote = c;
     }
   }
+  return -1;
 }
 
 /** The value of an attribute in a stanza's opening tag (raw, not unescaped), or undefined. */

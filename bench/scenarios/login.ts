@@ -92,7 +92,7 @@ export async function loginLoop(job: Job, o: LoginLoopOptions): Promise<JobResul
       p50_ms: quantile(latencies, 0.5),
       p99_ms: quantile(latencies, 0.99),
     },
-    note: failures ? `${failures} logins failed: ${firstError}` : undefined,
+    note: failures ? `${failures} logins failed: ${firstError}` : loadgenCpu > 0.9 ? `the load generator used ${(loadgenCpu * 100).toFixed(0)}% of its core` : undefined,
     details: { server_cpu: serverCpu, loadgen_cpu: loadgenCpu, failures },
   };
 }

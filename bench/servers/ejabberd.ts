@@ -62,7 +62,8 @@ export class EjabberdServer implements ServerAdapter {
     );
     if (existsSync('/etc/ejabberd/inetrc')) copyFileSync('/etc/ejabberd/inetrc', join(this.dir, 'inetrc'));
     // Modules close to Quire's default set; STARTTLS offered, not required; no shaper (the stock config limits
-    // clients to 1000 B/s); accounts and rosters in SQL, everything else in Mnesia as by default.
+    // clients to 1000 B/s); a listen backlog like the others' (the default, 5, drops connections under
+    // 100 concurrent logins); accounts and rosters in SQL, everything else in Mnesia as by default.
     writeFileSync(
       join(this.dir, 'ejabberd.yml'),
       `# written by the Quire benchmark harness
@@ -77,6 +78,7 @@ listen:
     ip: "127.0.0.1"
     module: ejabberd_c2s
     max_stanza_size: 262144
+    backlog: 1024
     shaper: none
     starttls: true
     starttls_required: false

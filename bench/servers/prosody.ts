@@ -54,6 +54,7 @@ data_path = ${luaString(data)}
 plugin_paths = {}
 log = { warn = ${luaString(join(this.dir, 'prosody.log'))} }
 network_backend = "epoll"
+network_settings = { tcp_backlog = 1024 }
 interfaces = { "127.0.0.1" }
 c2s_ports = { ${this.port} }
 c2s_interfaces = { "127.0.0.1" }

@@ -68,6 +68,8 @@ modules:
   - carbons                # XEP-0280 message carbons: every device sees both sides of a chat
   - csi                    # XEP-0352 client state indication: less traffic to idle phones
   - mam                    # XEP-0313 message archive (history sync), XEP-0441 preferences
+  - pep                    # XEP-0163 personal eventing: OMEMO keys, avatars, bookmarks on each account
+  - pubsub                 # XEP-0060 publish-subscribe service on pubsub.<host>
   - last                   # XEP-0012 last activity
   - ping                   # XEP-0199
   - version                # XEP-0092 software version

@@ -207,6 +207,8 @@ export async function pubsubSet(service: PubSubService, requester: Jid, pubsub: 
         }
       }
       const payloads = item ? item.elements() : [];
+      // §19 schema: a payload is in a namespace of its own, not the pubsub one.
+      if (payloads.some((p) => p.ns === NS_PUBSUB || p.ns === '')) throw pubsubError('bad-request', 'invalid-payload', { text: 'the payload needs a namespace of its own' });
       const result = await service.publish(
         requester,
         node,

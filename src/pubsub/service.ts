@@ -96,6 +96,19 @@ export interface ServiceEnvironment {
   implicitRecipients?(node: PubSubNode, access: AccessCheck): string[] | Promise<string[]>;
 }
 
+function addTo(index: Map<string, Set<Subscription>>, sub: Subscription): void {
+  let set = index.get(sub.jid.bare);
+  if (!set) index.set(sub.jid.bare, (set = new Set()));
+  set.add(sub);
+}
+
+function removeFrom(index: Map<string, Set<Subscription>>, sub: Subscription): void {
+  const set = index.get(sub.jid.bare);
+  if (!set) return;
+  set.delete(sub);
+  if (set.size === 0) index.delete(sub.jid.bare);
+}
+
 /** A node of the service. */
 export class PubSubNode implements AccessSubject {
   /** Affiliations other than 'none', by bare JID. */
@@ -114,6 +127,8 @@ export class PubSubNode implements AccessSubject {
     public config: NodeConfig,
     readonly created: number,
     readonly creator: string,
+    /** The service's subscriptions of every node by subscriber bare JID, kept in step with this node's. */
+    private readonly serviceIndex: Map<string, Set<Subscription>> = new Map(),
   ) {}
 
   affiliationOf(bare: string): Affiliation {
@@ -144,17 +159,19 @@ export class PubSubNode implements AccessSubject {
 
   addSubscription(sub: Subscription): void {
     this.subscriptions.set(sub.subid, sub);
-    let set = this.subscriptionsByBare.get(sub.jid.bare);
-    if (!set) this.subscriptionsByBare.set(sub.jid.bare, (set = new Set()));
-    set.add(sub);
+    addTo(this.subscriptionsByBare, sub);
+    addTo(this.serviceIndex, sub);
   }
 
   removeSubscription(sub: Subscription): void {
     this.subscriptions.delete(sub.subid);
-    const set = this.subscriptionsByBare.get(sub.jid.bare);
-    if (!set) return;
-    set.delete(sub);
-    if (set.size === 0) this.subscriptionsByBare.delete(sub.jid.bare);
+    removeFrom(this.subscriptionsByBare, sub);
+    removeFrom(this.serviceIndex, sub);
+  }
+
+  /** Takes the node's subscriptions out of the service index (the node is deleted). */
+  forgetSubscriptions(): void {
+    for (const sub of this.subscriptions.values()) removeFrom(this.serviceIndex, sub);
   }
 }
 
@@ -196,6 +213,9 @@ export interface AffiliationChange {
 
 const newId = () => randomBytes(16).toString('hex');
 
+/** Last items up to this size (serialized) stay in memory for send_last_published_item. */
+const LAST_ITEM_CACHE_CHARS = 8192;
+
 function itemElement(item: Item, withPayload: boolean, withPublisher: boolean): Element {
   const el = xml('item', { id: item.id, publisher: withPublisher && item.publisher ? item.publisher : undefined });
   if (withPayload && item.payload) el.append(item.payload);
@@ -213,6 +233,8 @@ export class PubSubService {
   readonly nodes = new Map<string, PubSubNode>();
   /** Redirect URIs of deleted nodes (§8.4.1), for gone errors. */
   readonly redirects = new Map<string, string>();
+  /** Every subscription of every node, by the subscriber's bare JID (presence events, limits, §5.6). */
+  readonly subscriptionsByBare = new Map<string, Set<Subscription>>();
   private queue: Promise<unknown> = Promise.resolve();
   /** Changes in progress (the cache keeps busy services). */
   busy = 0;
@@ -230,7 +252,7 @@ export class PubSubService {
     for (const n of stored.nodes) {
       const typeField = n.config.find((f) => f.var === 'pubsub#node_type');
       const type: NodeType = typeField?.values[0] === 'collection' ? 'collection' : 'leaf';
-      service.nodes.set(n.name, new PubSubNode(n.name, configFromFields(env.defaults(type), n.config, env.limits), n.created, n.creator));
+      service.nodes.set(n.name, new PubSubNode(n.name, configFromFields(env.defaults(type), n.config, env.limits), n.created, n.creator, service.subscriptionsByBare));
     }
     for (const a of stored.affiliations) service.nodes.get(a.node)?.affiliations.set(a.jid, a.affiliation as Affiliation);
     for (const s of stored.subscriptions) {
@@ -280,10 +302,6 @@ export class PubSubService {
     const redirect = this.redirects.get(name);
     if (redirect !== undefined) throw pubsubError('gone', undefined, { conditionText: redirect });
     throw itemNotFound(`no node "${name}" here`);
-  }
-
-  affiliation(node: PubSubNode, requester: Jid): Affiliation {
-    return node.affiliationOf(requester.bare);
   }
 
   private requireOwner(node: PubSubNode, requester: Jid): void {
@@ -409,7 +427,7 @@ export class PubSubService {
     const counts = new Map<string, number>();
     const childCount = (n: string) => counts.get(n) ?? this.childrenOf(n).length;
     this.checkParents(nodeName, config.collection, requester, childCount);
-    const node = new PubSubNode(nodeName, config, Date.now(), requester.bare);
+    const node = new PubSubNode(nodeName, config, Date.now(), requester.bare, this.subscriptionsByBare);
     node.affiliations.set(this.env.pep ? this.env.address.bare : requester.bare, 'owner');
     node.last = null;
     node.itemCount = 0;
@@ -508,7 +526,7 @@ export class PubSubService {
         node.last = null;
         node.itemCount = 0;
       } else if (config.node_type === 'leaf') {
-        await this.trim(node, requester);
+        await this.trim(node);
       }
       for (const parent of added) this.notifyAssociation(parent, node.name, 'associate');
       for (const parent of removed) this.notifyAssociation(parent, node.name, 'disassociate');
@@ -546,6 +564,7 @@ export class PubSubService {
       // §8.4: items go before the node.
       await this.env.store.purgeItems(this.env.host, this.env.user, node.name);
       await this.write(entries);
+      node.forgetSubscriptions();
       this.nodes.delete(node.name);
       if (redirect) this.redirects.set(node.name, redirect);
       for (const parent of node.config.collection) this.notifyAssociation(parent, node.name, 'disassociate');
@@ -619,9 +638,11 @@ export class PubSubService {
         await this.env.store.appendItem(this.env.host, this.env.user, node.name, { id, publisher: published.publisher, when: published.when, payloadXml });
         node.itemCount = count + (replaces ? 0 : 1);
       }
-      node.last = published;
-      if (config.persist_items) await this.trim(node, requester);
+      // Large payloads (avatar data) are read again when needed rather than kept for every node in memory.
+      node.last = payloadXml.length <= LAST_ITEM_CACHE_CHARS ? published : undefined;
+      if (!config.persist_items) node.last = published;
       await this.notifyItem(node, published);
+      if (config.persist_items) await this.trim(node);
       return { id: item.id === undefined ? id : undefined, node: node.name };
     });
   }
@@ -632,7 +653,7 @@ export class PubSubService {
   }
 
   /** Keeps a node within max_items, oldest first (§7.1.2.5, retract-oldest notifies as a retraction would). */
-  private async trim(node: PubSubNode, _requester: Jid): Promise<void> {
+  private async trim(node: PubSubNode): Promise<void> {
     const max = maxItemsOf(node.config, this.env.limits);
     const count = await this.count(node);
     if (count <= max) return;
@@ -693,8 +714,7 @@ export class PubSubService {
       if (node.config.tempsub) options.expire = 'presence';
       // §6.1.6: the same request again gets the current subscription; different options make a second one.
       if (existing.length && !optionsForm) return { subscription: existing[0], created: false };
-      let total = 0;
-      for (const n of this.nodes.values()) total += n.subscriptionsByBare.get(jid.bare)?.size ?? 0;
+      const total = this.subscriptionsByBare.get(jid.bare)?.size ?? 0;
       if (total >= this.env.limits.maxSubscriptionsPerJid) throw pubsubError('policy-violation', 'too-many-subscriptions', { type: 'wait' });
       const affiliation = node.affiliationOf(jid.bare);
       // §6.1.4: the authorize model asks the owners, except for those they already admitted.
@@ -891,10 +911,8 @@ export class PubSubService {
   // --- §5.6, §5.7 An entity's own subscriptions and affiliations ---
 
   subscriptionsOfEntity(requester: Jid, name?: string): Subscription[] {
-    const out: Subscription[] = [];
-    const nodes = name === undefined ? [...this.nodes.values()] : [this.requireNode(name)];
-    for (const node of nodes) for (const sub of node.subscriptionsByBare.get(requester.bare) ?? []) out.push(sub);
-    return out;
+    if (name !== undefined) return [...(this.requireNode(name).subscriptionsByBare.get(requester.bare) ?? [])];
+    return [...(this.subscriptionsByBare.get(requester.bare) ?? [])];
   }
 
   affiliationsOfEntity(requester: Jid, name?: string): { node: string; affiliation: Affiliation }[] {
@@ -1288,8 +1306,9 @@ export class PubSubService {
     if (node.last !== undefined) return node.last;
     if (!node.config.persist_items) return (node.last = null);
     const found = await this.env.store.items(this.env.host, this.env.user, node.name, { newest: true, limit: 1, since: this.since(node) });
-    node.last = found.items[0] ?? null;
-    return node.last;
+    const last = found.items[0] ?? null;
+    if (!last?.payload || serialize(last.payload).length <= LAST_ITEM_CACHE_CHARS) node.last = last;
+    return last;
   }
 
   /**
@@ -1310,14 +1329,20 @@ export class PubSubService {
 
   /**
    * §4.3 on_sub_and_presence: an available resource of a subscriber gets the last items of the nodes its JID
-   * (bare or that full JID) is subscribed to.
+   * (bare or that full JID) is subscribed to, among those `wanted` accepts (it is asked once per node).
    */
-  async sendLastOnPresence(full: Jid): Promise<void> {
+  async sendLastOnPresence(full: Jid, wanted: (node: PubSubNode) => boolean = () => true): Promise<void> {
     const now = Date.now();
-    for (const node of this.nodes.values()) {
-      if (node.config.send_last_published_item !== 'on_sub_and_presence') continue;
-      const subs = [...(node.subscriptionsByBare.get(full.bare) ?? [])].filter((s) => (s.jid.resource === '' || s.jid.full === full.full) && this.active(node, s, false, now));
-      if (subs.length === 0) continue;
+    const byNode = new Map<PubSubNode, Subscription[]>();
+    for (const sub of this.subscriptionsByBare.get(full.bare) ?? []) {
+      const node = this.nodes.get(sub.node);
+      if (!node || node.config.send_last_published_item !== 'on_sub_and_presence') continue;
+      if ((sub.jid.resource !== '' && sub.jid.full !== full.full) || !this.active(node, sub, false, now)) continue;
+      const known = byNode.get(node);
+      if (known) known.push(sub);
+      else if (wanted(node)) byNode.set(node, [sub]);
+    }
+    for (const [node, subs] of byNode) {
       if (!(await this.accessFor(node)).allows(full.bare, 'notify')) continue;
       await this.sendLastTo(node, full.full, subs);
     }
@@ -1325,15 +1350,14 @@ export class PubSubService {
 
   /** §12.4: temporary subscriptions end with the subscriber's presence session. */
   endTemporarySubscriptions(jid: Jid): Promise<void> {
+    if (!this.subscriptionsByBare.has(jid.bare)) return Promise.resolve();
     return this.exclusive(async () => {
       const entries: [string, string | null][] = [];
-      for (const node of this.nodes.values()) {
-        for (const sub of [...(node.subscriptionsByBare.get(jid.bare) ?? [])]) {
-          if (sub.options.expire !== 'presence') continue;
-          if (jid.resource !== '' && sub.jid.full !== jid.full) continue;
-          node.removeSubscription(sub);
-          entries.push(this.subscriptionEntry(sub, true));
-        }
+      for (const sub of [...(this.subscriptionsByBare.get(jid.bare) ?? [])]) {
+        if (sub.options.expire !== 'presence') continue;
+        if (jid.resource !== '' && sub.jid.full !== jid.full) continue;
+        this.nodes.get(sub.node)?.removeSubscription(sub);
+        entries.push(this.subscriptionEntry(sub, true));
       }
       await this.write(entries);
     });

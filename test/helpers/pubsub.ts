@@ -176,8 +176,9 @@ export function capsVer(identity: { category: string; type: string; name?: strin
  * Logs in a client that advertises these features in its caps (and answers the server's disco#info query for
  * them), sends available presence, and resolves once the server knows its caps.
  */
-export async function capsClient(server: TestServer, user: string, resource: string, features: string[]): Promise<XmppClient> {
+export async function capsClient(server: TestServer, user: string, resource: string, features: string[], beforePresence?: (client: XmppClient) => void): Promise<XmppClient> {
   const client = await connectClient(server, user, undefined, resource);
+  beforePresence?.(client);
   const identity = { category: 'client', type: 'pc', name: 'Quire test' };
   const all = [NS_DISCO_INFO, NS_CAPS, ...features];
   const ver = capsVer(identity, all);

@@ -6,7 +6,6 @@ import { defineModule, type IqRequest } from '../../core/module-api.js';
 import type { Session } from '../../core/session.js';
 import { StanzaError } from '../../core/stanza.js';
 import type { Element } from '../../core/xml/element.js';
-import { sentArchiveId } from '../mam/index.js';
 import { NS_CARBONS, NS_CARBONS_RULES, deliveredTo, isEligible, wrapCarbon } from './rules.js';
 
 export { NS_CARBONS, NS_CARBONS_RULES, NS_FORWARD, isEligible, wrapCarbon } from './rules.js';
@@ -76,8 +75,9 @@ export default defineModule({
       let carbon: Element | null = null;
       for (const session of copies) {
         if (skip.includes(session)) continue;
-        // A sent message was archived by the mam module (priority 40) before this hook runs, if mam is enabled.
-        carbon ??= wrapCarbon(kind, message, bare, kind === 'sent' ? sentArchiveId(message) : undefined);
+        // A sent message was archived by the mam module (priority 40) before this hook runs, if mam is enabled;
+        // it answers 'mam/sent-id' with the archive id (XEP-0313 §3.5 puts it on the sent carbon).
+        carbon ??= wrapCarbon(kind, message, bare, kind === 'sent' ? (m.host.events.fire('mam/sent-id', message) as string | undefined) : undefined);
         // §6.2 / §6.3: addressed to the full JID of the resource that gets the copy; send() writes it at once.
         carbon.attrs.to = session.jid.full;
         session.send(carbon);

@@ -86,6 +86,8 @@ export default defineModule({
     .strict()
     .default({ max_page_size: 250, default_policy: 'always', max_age_days: 0 }),
   async setup(m) {
+    // Other modules (carbons) ask for the archive id of a message being sent.
+    m.hook('mam/sent-id', (message: Element) => sentIds.get(message));
     const host: Host = m.host;
     const store = m.archive('mam');
     const prefsStore = m.keyval('mam_prefs');

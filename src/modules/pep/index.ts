@@ -264,38 +264,52 @@ export default defineModule({
       return out;
     }
 
-    async function sendInterested(svc: PubSubService, session: Session, wanted: Set<string>): Promise<void> {
+    /** Marks a node's last item as sent to a session; false when it was already. */
+    function firstTime(svc: PubSubService, session: Session, node: string): boolean {
       const { sent } = stateOf(session);
+      const key = svc.address + '\n' + node;
+      if (sent.has(key)) return false;
+      sent.add(key);
+      return true;
+    }
+
+    async function sendInterested(svc: PubSubService, session: Session, wanted: Set<string>): Promise<void> {
       for (const node of svc.nodes.values()) {
         if (!wanted.has(node.name) || node.config.send_last_published_item !== 'on_sub_and_presence') continue;
-        const key = svc.address + '\n' + node.name;
-        if (sent.has(key)) continue;
         // Marked before anything is awaited: the caps and presence events of one presence may both get here.
-        sent.add(key);
+        if (!firstTime(svc, session, node.name)) continue;
         if (!(await svc.accessFor(node)).allows(session.jid.bare, 'notify')) {
-          sent.delete(key);
+          stateOf(session).sent.delete(svc.address + '\n' + node.name);
           continue;
         }
         await svc.sendLastTo(node, session.jid.full);
       }
     }
 
-    /** The account's own nodes, then those of every contact it is subscribed to, on any host of this server. */
-    async function catchUp(session: Session): Promise<void> {
+    /**
+     * The account's own service, then those of every contact it is subscribed to, on any host of this server:
+     * the last items of the nodes the session asks for with +notify, and with `explicit` (on its available
+     * presence) those of the nodes it subscribed to (XEP-0060 §4.3 on_sub_and_presence).
+     */
+    async function catchUp(session: Session, explicit: boolean): Promise<void> {
       const wanted = interests(session);
-      if (wanted.size === 0 || !session.presence || server.sessions.get(session.jid) !== session) return;
-      await sendInterested(await service(session.jid.local), session, wanted);
+      if ((wanted.size === 0 && !explicit) || !session.presence || server.sessions.get(session.jid) !== session) return;
+      const visit = async (svc: PubSubService) => {
+        if (wanted.size) await sendInterested(svc, session, wanted);
+        if (explicit) await svc.sendLastOnPresence(session.jid, (node) => firstTime(svc, session, node.name));
+      };
+      await visit(await service(session.jid.local));
       const roster = await server.rosters.get(host.name, session.jid.local);
       for (const item of roster.items.values()) {
         if (item.subscription !== 'to' && item.subscription !== 'both') continue;
         const contact = tryParseJid(item.jid);
         const pep = contact && contact.local !== '' ? registries.get(server)?.get(contact.domain) : undefined;
         if (!pep || !session.presence) continue;
-        await sendInterested(await pep.service(contact!.local), session, wanted);
+        await visit(await pep.service(contact!.local));
       }
     }
-    const catchUpLater = (session: Session) => {
-      catchUp(session).catch((err: unknown) => m.log.error({ err }, 'sending last PEP items failed'));
+    const catchUpLater = (session: Session, explicit = false) => {
+      catchUp(session, explicit).catch((err: unknown) => m.log.error({ err }, 'sending last PEP items failed'));
     };
 
     // XEP-0115 caps resolve after the presence (a disco#info round trip) or come from the cache at once.
@@ -304,7 +318,7 @@ export default defineModule({
       return undefined;
     });
     m.hook('presence/initial', ({ session }: { session: Session }) => {
-      if (capsOf(session)) catchUpLater(session);
+      catchUpLater(session, true);
       return undefined;
     });
     // §4.3.2 footnote: the next initial presence, after an unavailable one, gets the last items again.

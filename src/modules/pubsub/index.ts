@@ -11,6 +11,7 @@ import { xml } from '../../core/xml/element.js';
 import {
   ITEMS_STORE,
   NODES_STORE,
+  NODE_GET_PENDING,
   NS_COMMANDS,
   NS_DATA,
   NS_PUBSUB,
@@ -76,6 +77,11 @@ export default defineModule({
     const server = m.server;
     const domain = o.domain ?? `pubsub.${host.name}`;
     const address = parseJid(domain);
+    // One service domain named in the options is served once, by the first host; the others list it.
+    if (server.components.has(domain)) {
+      m.discoItem(domain, o.name);
+      return;
+    }
     const c = m.component(domain, o.name);
     const store = new PubSubStore(m.map(NODES_STORE), m.archive(ITEMS_STORE));
     const limits: ServiceLimits = {
@@ -144,6 +150,10 @@ export default defineModule({
     // XEP-0030 for the service and its nodes (§5.1–§5.5); there is no disco module on a service domain.
     c.iq('get', NS_DISCO_INFO, 'query', async ({ payload, from }) => {
       const node = payload.attrs.node;
+      if (node === NODE_GET_PENDING) {
+        // XEP-0050 §2.3
+        return xml('query', { xmlns: NS_DISCO_INFO, node }, xml('identity', { category: 'automation', type: 'command-node', name: 'Get pending subscription requests' }), xml('feature', { var: NS_COMMANDS }), xml('feature', { var: NS_DATA }));
+      }
       if (node !== undefined) return xml('query', { xmlns: NS_DISCO_INFO, node }, await (await service()).nodeInfo(from, node));
       return xml(
         'query',
@@ -154,6 +164,8 @@ export default defineModule({
     });
     c.iq('get', NS_DISCO_ITEMS, 'query', async ({ payload, from }) => {
       const node = payload.attrs.node;
+      // XEP-0050 §2.2: the commands the service offers.
+      if (node === NS_COMMANDS) return xml('query', { xmlns: NS_DISCO_ITEMS, node }, xml('item', { jid: domain, node: NODE_GET_PENDING, name: 'Get pending subscription requests' }));
       return xml('query', { xmlns: NS_DISCO_ITEMS, node }, await (await service()).discoItems(from, node));
     });
 

@@ -1,0 +1,152 @@
+#!/usr/bin/python3
+"""An independent XEP-0060 client for Quire's interop tests: slixmpp's xep_0060 plugin.
+
+It logs in to 127.0.0.1:PORT over STARTTLS (accepting the test server's self-signed certificate),
+then, at the pubsub service --service:
+
+  1. asks disco#info of the service       {"event": "info", "identities": [[category, type], ...], "features": [...]}
+  2. creates the node --node              {"event": "created", "node": ...}
+  3. subscribes its bare JID              {"event": "subscribed", "subscription": ..., "subid": ...}
+  4. publishes one item (id "first")      {"event": "published", "id": ...}
+     and one without an id                {"event": "published", "id": <the service's id>}
+  5. waits for the notification of 4      {"event": "notified", "node": ..., "id": ..., "title": ...}
+  6. retrieves the items                  {"event": "items", "ids": [...], "titles": [...]}
+  7. retracts "first", reads them again   {"event": "retracted", "ids": [...]}
+                                          {"event": "done"}
+
+On failure or timeout it prints {"event": "error", "message": ...}, writes it to stderr and exits with 1.
+"""
+import argparse
+import asyncio
+import json
+import logging
+import ssl
+import sys
+import xml.etree.ElementTree as ET
+
+try:
+    import slixmpp
+    from slixmpp.exceptions import IqError, IqTimeout
+except ImportError:  # the node test checks this first and skips; this is for people running it by hand
+    sys.stderr.write('slix_pubsub.py: slixmpp is not installed: apt-get install python3-slixmpp\n')
+    sys.exit(3)
+
+ATOM = 'http://www.w3.org/2005/Atom'
+
+
+def emit(event, **fields):
+    sys.stdout.write(json.dumps({'event': event, **fields}) + '\n')
+    sys.stdout.flush()
+
+
+class Failure(Exception):
+    pass
+
+
+def entry(title):
+    el = ET.Element('{%s}entry' % ATOM)
+    ET.SubElement(el, '{%s}title' % ATOM).text = title
+    return el
+
+
+class Client(slixmpp.ClientXMPP):
+    def __init__(self, args, finished):
+        super().__init__(args.jid, args.password)
+        self.args = args
+        self.finished = finished
+        self.notified = asyncio.get_event_loop().create_future()
+        self.ssl_context.check_hostname = False
+        self.ssl_context.verify_mode = ssl.CERT_NONE
+        self.register_plugin('xep_0030')
+        self.register_plugin('xep_0004')
+        self.register_plugin('xep_0060')
+        self.add_event_handler('failed_all_auth', lambda _: self.fail('authentication failed with every mechanism'))
+        self.add_event_handler('stream_error', lambda err: self.fail('stream error: %s' % err['condition']))
+        self.add_event_handler('disconnected', lambda _: self.fail('disconnected before the scenario finished'))
+        self.add_event_handler('connection_failed', lambda err: self.fail('connection failed: %s' % err))
+        self.add_event_handler('session_start', self.on_session_start)
+        self.add_event_handler('pubsub_publish', self.on_publish)
+
+    def fail(self, message):
+        if not self.finished.done():
+            self.finished.set_exception(Failure(message))
+
+    def on_publish(self, msg):
+        items = msg['pubsub_event']['items']
+        item = items['item']
+        title = item['payload'].find('{%s}title' % ATOM) if item['payload'] is not None else None
+        if not self.notified.done():
+            self.notified.set_result({'node': items['node'], 'id': item['id'], 'title': title.text if title is not None else None})
+
+    async def on_session_start(self, _event):
+        try:
+            await self.scenario()
+        except IqError as err:
+            self.fail('%s failed: %s %s' % (err.iq['id'], err.iq['error']['condition'], err.iq['error']['text']))
+        except IqTimeout:
+            self.fail('no answer in time')
+        except Failure as err:
+            self.fail(str(err))
+        else:
+            if not self.finished.done():
+                self.finished.set_result(None)
+
+    async def scenario(self):
+        service, node, pubsub = self.args.service, self.args.node, self['xep_0060']
+        self.send_presence()
+        info = await self['xep_0030'].get_info(jid=service, timeout=10)
+        emit('info', identities=[[i[0], i[1]] for i in info['disco_info']['identities']], features=sorted(info['disco_info']['features']))
+        await pubsub.create_node(service, node, timeout=10)
+        emit('created', node=node)
+        result = await pubsub.subscribe(service, node, timeout=10)
+        emit('subscribed', subscription=result['pubsub']['subscription']['subscription'], subid=result['pubsub']['subscription']['subid'])
+        result = await pubsub.publish(service, node, id='first', payload=entry('Soliloquy'), timeout=10)
+        emit('published', id=result['pubsub']['publish']['item']['id'])
+        notification = await asyncio.wait_for(self.notified, timeout=10)
+        emit('notified', **notification)
+        result = await pubsub.publish(service, node, payload=entry('Second thoughts'), timeout=10)
+        emit('published', id=result['pubsub']['publish']['item']['id'])
+        result = await pubsub.get_items(service, node, timeout=10)
+        items = list(result['pubsub']['items'])
+        emit('items', ids=[i['id'] for i in items], titles=[i['payload'].find('{%s}title' % ATOM).text for i in items])
+        await pubsub.retract(service, node, 'first', notify=True, timeout=10)
+        result = await pubsub.get_items(service, node, timeout=10)
+        emit('retracted', ids=[i['id'] for i in result['pubsub']['items']])
+
+
+async def run(args):
+    finished = asyncio.get_running_loop().create_future()
+    xmpp = Client(args, finished)
+    xmpp.connect(address=('127.0.0.1', args.port))
+    try:
+        await asyncio.wait_for(finished, timeout=args.timeout)
+    except asyncio.TimeoutError:
+        raise Failure('timed out after %s s' % args.timeout)
+    finally:
+        if not finished.done():
+            finished.cancel()
+        await xmpp.disconnect(wait=2)
+    emit('done')
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--port', type=int, required=True)
+    parser.add_argument('--jid', required=True)
+    parser.add_argument('--password', required=True)
+    parser.add_argument('--service', required=True)
+    parser.add_argument('--node', required=True)
+    parser.add_argument('--timeout', type=float, default=30.0)
+    parser.add_argument('--debug', action='store_true', help='log the XML stream to stderr')
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.ERROR, stream=sys.stderr, format='%(levelname)s %(name)s: %(message)s')
+    try:
+        asyncio.run(run(args))
+    except Failure as err:
+        emit('error', message=str(err))
+        sys.stderr.write('slix_pubsub.py: %s\n' % err)
+        sys.exit(1)
+
+
+if __name__ == '__main__':
+    main()
