@@ -32,12 +32,9 @@ export interface MamArchivedEvent {
 // The archive id each outgoing message gets, for modules that run later on the same stanza (XEP-0280 carbons
 // SHOULD put it in the sent copy, XEP-0313 §3.5). Set before the preferences are read (they may need storage):
 // under 'never' the id names nothing. Weak: the entry goes with the stanza.
+/** The id under which the sender's archive keeps an outgoing message ('mam/sent-id' answers with it). */
 const sentIds = new WeakMap<Element, string>();
 
-/** The id under which the sender's archive keeps an outgoing message, once this module has archived it. */
-export function sentArchiveId(message: Element): string | undefined {
-  return sentIds.get(message);
-}
 
 /** How often old messages are removed when max_age_days is set. */
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
