@@ -364,7 +364,7 @@ export function applyConfigForm(current: NodeConfig, form: DataForm, limits: Con
 }
 
 /** Equality of a precondition value with the node's value, by field type (booleans and numbers by meaning). */
-function sameValue(spec: FieldSpec, wanted: NodeConfig[Key], actual: NodeConfig[Key]): boolean {
+function sameValue(wanted: NodeConfig[Key], actual: NodeConfig[Key]): boolean {
   if (Array.isArray(wanted) && Array.isArray(actual)) {
     if (wanted.length !== actual.length) return false;
     const set = new Set(actual);
@@ -388,7 +388,7 @@ export function unmetPrecondition(config: NodeConfig, form: DataForm, limits: Co
     } catch {
       return { field: field.var, reason: `${field.var}: "${field.values.join(' ')}" is not a valid value` };
     }
-    if (!sameValue(spec, wanted, config[spec.key])) {
+    if (!sameValue(wanted, config[spec.key])) {
       return { field: field.var, reason: `${field.var} is ${JSON.stringify(spec.format(config[spec.key]).join(' '))}, not ${JSON.stringify(field.values.join(' '))}` };
     }
   }
