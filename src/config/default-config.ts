@@ -69,6 +69,7 @@ modules:
   - csi                    # XEP-0352 client state indication: less traffic to idle phones
   - mam                    # XEP-0313 message archive (history sync), XEP-0441 preferences
   - pep                    # XEP-0163 personal eventing: OMEMO keys, avatars, bookmarks on each account
+  - bookmarks              # XEP-0402 bookmarks in PEP, kept in step with XEP-0048 private-storage bookmarks
   - pubsub                 # XEP-0060 publish-subscribe service on pubsub.<host>
   - last                   # XEP-0012 last activity
   - ping                   # XEP-0199

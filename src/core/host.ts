@@ -24,6 +24,8 @@ export class Host {
   /** disco#info features of every account's bare JID. */
   readonly accountFeatures = new Set<string>();
   readonly identities: Identity[] = [];
+  /** disco#info identities of every account's bare JID, besides account/registered (pubsub/pep…). */
+  readonly accountIdentities: Identity[] = [];
   readonly discoExtensions: (() => Element)[] = [];
   /** disco#items of the domain (services such as pubsub.<host>). */
   readonly discoItems: { jid: string; name?: string; node?: string }[] = [];

@@ -90,6 +90,13 @@ export class ModuleContext<O = unknown> {
     this.cleanups.push(() => this.host.identities.splice(this.host.identities.indexOf(identity), 1));
   }
 
+  /** Advertises an identity on every account's bare JID (XEP-0163 §6.1: pubsub/pep). */
+  accountIdentity(category: string, type: string, name?: string): void {
+    const identity = { category, type, name };
+    this.host.accountIdentities.push(identity);
+    this.cleanups.push(() => this.host.accountIdentities.splice(this.host.accountIdentities.indexOf(identity), 1));
+  }
+
   /** Adds an XEP-0128 extended-info form to the host's disco#info. */
   discoExtension(build: () => Element): void {
     this.host.discoExtensions.push(build);

@@ -20,9 +20,10 @@ import csi from './csi/index.js';
 import sm from './sm/index.js';
 import pubsub from './pubsub/index.js';
 import pep from './pep/index.js';
+import bookmarks from './bookmarks/index.js';
 import mam from './mam/index.js';
 
 // Each module is typed by its own options; the registry only needs their common shape.
-const all = [caps, disco, offline, ping, presence, register, roster, time, version, contactAddresses, last, privateStorage, vcard, blocking, stanzaId, carbons, csi, pubsub, pep, sm, mam] as unknown as ModuleDefinition<unknown>[];
+const all = [caps, disco, offline, ping, presence, register, roster, time, version, contactAddresses, last, privateStorage, vcard, blocking, stanzaId, carbons, csi, pubsub, pep, bookmarks, sm, mam] as unknown as ModuleDefinition<unknown>[];
 
 export const availableModules = new Map<string, ModuleDefinition<unknown>>(all.map((m) => [m.name, m]));

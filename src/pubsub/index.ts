@@ -37,6 +37,7 @@ export {
   PubSubNode,
   PubSubService,
   type Item,
+  type ItemsChange,
   type ResourcePresence,
   type ServiceEnvironment,
   type ServiceLimits,

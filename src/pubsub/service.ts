@@ -94,7 +94,18 @@ export interface ServiceEnvironment {
    * owner's own resources, filtered by +notify), as full JIDs. They must pass `access` for notifications.
    */
   implicitRecipients?(node: PubSubNode, access: AccessCheck): string[] | Promise<string[]>;
+  /**
+   * Told after the items of a node changed (XEP-0402 and XEP-0398 mirror PEP nodes into other storage). Called
+   * inside the service's queue: it must not wait for another change of the same service.
+   */
+  itemsChanged?(change: ItemsChange): void;
 }
+
+/** What itemsChanged reports: an item published, items retracted, or every item gone (purge, node deleted). */
+export type ItemsChange =
+  | { kind: 'published'; node: string; item: Item; requester: Jid }
+  | { kind: 'retracted'; node: string; ids: string[]; requester: Jid }
+  | { kind: 'purged'; node: string; requester: Jid };
 
 function addTo(index: Map<string, Set<Subscription>>, sub: Subscription): void {
   let set = index.get(sub.jid.bare);
@@ -568,6 +579,7 @@ export class PubSubService {
       this.nodes.delete(node.name);
       if (redirect) this.redirects.set(node.name, redirect);
       for (const parent of node.config.collection) this.notifyAssociation(parent, node.name, 'disassociate');
+      this.env.itemsChanged?.({ kind: 'purged', node: node.name, requester });
     });
   }
 
@@ -584,6 +596,7 @@ export class PubSubService {
       node.itemCount = 0;
       // §8.5.2: one <purge/> per subscriber, never one retraction per item.
       if (node.config.notify_retract) await this.broadcast(node, xml('purge', { node: node.name }), { itemEvent: true });
+      this.env.itemsChanged?.({ kind: 'purged', node: node.name, requester });
     });
   }
 
@@ -643,6 +656,7 @@ export class PubSubService {
       if (!config.persist_items) node.last = published;
       await this.notifyItem(node, published);
       if (config.persist_items) await this.trim(node);
+      this.env.itemsChanged?.({ kind: 'published', node: node.name, item: published, requester });
       return { id: item.id === undefined ? id : undefined, node: node.name };
     });
   }
@@ -688,6 +702,7 @@ export class PubSubService {
       if (notify ?? node.config.notify_retract) {
         await this.broadcast(node, xml('items', { node: node.name }, wanted.map((id) => xml('retract', { id }))), { itemEvent: true });
       }
+      this.env.itemsChanged?.({ kind: 'retracted', node: node.name, ids: wanted, requester });
     });
   }
 

@@ -3,6 +3,7 @@
 import { defineModule } from '../../core/module-api.js';
 import { StanzaError } from '../../core/stanza.js';
 import { xml, type Element } from '../../core/xml/element.js';
+import type { Jid } from '../../core/jid/index.js';
 
 export const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
 export const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';
@@ -38,15 +39,25 @@ export default defineModule({
       return xml('query', { xmlns: NS_DISCO_ITEMS, node }, items.map((i) => xml('item', { jid: i.jid, name: i.name })));
     });
 
-    // An account's bare JID (XEP-0030 §3.1, XEP-0163 §4): answered by the server on the account's behalf.
+    // An account's bare JID (XEP-0030 §3.1, XEP-0163 §6): answered by the server on the account's behalf.
+    // Modules add identities and features (m.accountIdentity, m.accountFeature), answer for nodes
+    // ('disco-info/account-node') and add items ('disco-items/account'), possibly after loading data.
+    const accountExists = async (from: Jid, to: Jid) => from.bare === to.bare || (await m.accounts.exists(host.name, to.local));
     m.iq(
       'get',
       NS_DISCO_INFO,
       'query',
-      async ({ payload, to }) => {
-        if (payload.attrs.node !== undefined) throw new StanzaError('item-not-found');
-        if (!(await m.accounts.exists(host.name, to.local))) throw new StanzaError('service-unavailable');
-        return xml('query', { xmlns: NS_DISCO_INFO }, xml('identity', { category: 'account', type: 'registered' }), sortedFeatures(host.accountFeatures));
+      async ({ payload, from, to }) => {
+        if (!(await accountExists(from, to))) throw new StanzaError('service-unavailable');
+        const node = payload.attrs.node;
+        if (node !== undefined) {
+          const event: AccountNodeInfoEvent = { from, to, node };
+          const answer = host.events.fire('disco-info/account-node', event) as Promise<Element[]> | undefined;
+          if (!answer) throw new StanzaError('item-not-found', `no node "${node}" here`);
+          return xml('query', { xmlns: NS_DISCO_INFO, node }, await answer);
+        }
+        const identities = [{ category: 'account', type: 'registered' }, ...host.accountIdentities];
+        return xml('query', { xmlns: NS_DISCO_INFO }, identities.map((i) => xml('identity', { category: i.category, type: i.type, name: i.name })), sortedFeatures(host.accountFeatures));
       },
       'bare',
     );
@@ -54,16 +65,39 @@ export default defineModule({
       'get',
       NS_DISCO_ITEMS,
       'query',
-      async ({ to }) => {
-        if (!(await m.accounts.exists(host.name, to.local))) throw new StanzaError('service-unavailable');
-        const items: Element[] = [];
-        m.host.events.fire('disco-items/account', { to, items });
-        return xml('query', { xmlns: NS_DISCO_ITEMS }, items);
+      async ({ payload, from, to }) => {
+        if (!(await accountExists(from, to))) throw new StanzaError('service-unavailable');
+        const node = payload.attrs.node;
+        const event: AccountItemsEvent = { from, to, node, items: [], pending: [], known: node === undefined };
+        host.events.fire('disco-items/account', event);
+        for (const more of await Promise.all(event.pending)) event.items.push(...more);
+        if (!event.known) throw new StanzaError('item-not-found', `no node "${node}" here`);
+        return xml('query', { xmlns: NS_DISCO_ITEMS, node }, event.items);
       },
       'bare',
     );
   },
 });
+
+/** 'disco-info/account-node': the module that knows the node returns a promise of the query's children. */
+export interface AccountNodeInfoEvent {
+  from: Jid;
+  to: Jid;
+  node: string;
+}
+
+/**
+ * 'disco-items/account': handlers push items, or promises of items into pending, and return undefined so that
+ * every module can add its own; one that recognizes `node` sets known (else the answer is item-not-found).
+ */
+export interface AccountItemsEvent {
+  from: Jid;
+  to: Jid;
+  node: string | undefined;
+  items: Element[];
+  pending: Promise<Element[]>[];
+  known: boolean;
+}
 
 function sortedFeatures(features: Set<string>): Element[] {
   return [...features].sort().map((v) => xml('feature', { var: v }));

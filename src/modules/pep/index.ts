@@ -8,22 +8,21 @@ import { makeJid, tryParseJid, type Jid } from '../../core/jid/index.js';
 import { defineModule, type IqRequest } from '../../core/module-api.js';
 import type { Server } from '../../core/server.js';
 import type { Session } from '../../core/session.js';
-import { StanzaError, errorReply, iqResult } from '../../core/stanza.js';
-import { xml, type Element } from '../../core/xml/element.js';
+import { StanzaError } from '../../core/stanza.js';
+import type { Element } from '../../core/xml/element.js';
 import {
   ITEMS_STORE,
   NODES_STORE,
   NS_PUBSUB,
   NS_PUBSUB_OWNER,
-  PubSubError,
   PubSubService,
   PubSubStore,
   defaultNodeConfig,
   feature,
-  pubsubErrorReply,
   pubsubIqHandler,
   serviceFeatures,
   type AccessCheck,
+  type ItemsChange,
   type NodeConfig,
   type NodeType,
   type PubSubNode,
@@ -31,8 +30,6 @@ import {
 } from '../../pubsub/index.js';
 import { localPresence, localRoster } from '../../pubsub/local.js';
 
-export const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
-export const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';
 /** XEP-0060 §9: an account that is also a pubsub service says so (the XEP spells the URI with one slash by mistake). */
 export const FEATURE_PUBSUB_ON_A_JID = feature('pubsub-on-a-jid');
 
@@ -58,6 +55,27 @@ interface PepHost {
   service(user: string): Promise<PubSubService>;
 }
 const registries = new WeakMap<Server, Map<string, PepHost>>();
+
+/**
+ * The PEP service of a local account, for modules that keep other storage in step with PEP nodes (XEP-0402
+ * bookmarks, XEP-0398 avatars); undefined when the pep module is not loaded on that host.
+ */
+export function pepService(server: Server, host: string, user: string): Promise<PubSubService> | undefined {
+  return registries.get(server)?.get(host)?.service(user);
+}
+
+/**
+ * Fired on the account's host after the items of one of its PEP nodes changed: an item published, items
+ * retracted, or all of them gone (purge or node deleted). Handlers must return undefined and must not wait for
+ * another change of the same service before returning (they run inside its queue).
+ */
+export const PEP_ITEMS_CHANGED_EVENT = 'pep/items-changed';
+export interface PepItemsChangedEvent {
+  host: Host;
+  /** The account's local part. */
+  user: string;
+  change: ItemsChange;
+}
 
 const options = z
   .object({
@@ -145,6 +163,9 @@ export default defineModule({
         mayCreate: (requester) => requester.bare === address.bare,
         presenceOf: (bare) => localPresence(server, bare),
         implicitRecipients: (node, access) => implicitRecipients(address, node, access),
+        itemsChanged: (change) => {
+          host.events.fire(PEP_ITEMS_CHANGED_EVENT, { host, user, change } satisfies PepItemsChangedEvent);
+        },
       });
     }
 
@@ -207,53 +228,15 @@ export default defineModule({
       m.iq(type, ns, 'pubsub', pubsubIqHandler(type, ns, serviceFor, { autoCreate: true }), 'bare');
     }
 
-    /** Answers a disco query to a bare JID here (above the disco module, which knows nothing of nodes). */
-    const answer = (event: StanzaEvent, build: (request: IqRequest) => Promise<Element>) => {
-      const { stanza } = event;
-      const request: IqRequest = { stanza, payload: stanza.firstElement()!, from: event.from, to: event.to, origin: event.origin };
-      build(request).then(
-        (payload) => m.route(iqResult(stanza, payload)),
-        (err: unknown) => {
-          if (!(err instanceof StanzaError)) m.log.error({ err }, 'PEP disco failed');
-          const e = err instanceof StanzaError ? err : new StanzaError('internal-server-error');
-          m.route(e instanceof PubSubError ? pubsubErrorReply(stanza, e) : errorReply(stanza, e));
-        },
-      );
-      return true;
-    };
-
-    m.hook(
-      `iq-get/bare/${NS_DISCO_INFO}:query`,
-      (event: StanzaEvent) =>
-        answer(event, async (request) => {
-          const node = request.payload.attrs.node;
-          const svc = await serviceFor(request);
-          if (node !== undefined) return xml('query', { xmlns: NS_DISCO_INFO, node }, await svc.nodeInfo(request.from, node));
-          // XEP-0163 §6.1: the account is a virtual pubsub service, identity pubsub/pep.
-          return xml(
-            'query',
-            { xmlns: NS_DISCO_INFO },
-            xml('identity', { category: 'account', type: 'registered' }),
-            xml('identity', { category: 'pubsub', type: 'pep' }),
-            [...host.accountFeatures].sort().map((v) => xml('feature', { var: v })),
-          );
-        }),
-      10,
-    );
-
-    m.hook(
-      `iq-get/bare/${NS_DISCO_ITEMS}:query`,
-      (event: StanzaEvent) =>
-        answer(event, async (request) => {
-          const node = request.payload.attrs.node;
-          const svc = await serviceFor(request);
-          // XEP-0163 §6.2: only the nodes the asker may subscribe to or read.
-          const items = await svc.discoItems(request.from, node);
-          if (node === undefined) host.events.fire('disco-items/account', { to: request.to, items });
-          return xml('query', { xmlns: NS_DISCO_ITEMS, node }, items);
-        }),
-      10,
-    );
+    // XEP-0163 §6: the account is a virtual pubsub service (identity pubsub/pep) whose nodes the disco module
+    // lists and describes through these events; only what the asker may see (§6.2).
+    m.accountIdentity('pubsub', 'pep');
+    m.hook('disco-info/account-node', ({ from, to, node }: { from: Jid; to: Jid; node: string }) => service(to.local).then((svc) => svc.nodeInfo(from, node)));
+    m.hook('disco-items/account', (event: { from: Jid; to: Jid; node: string | undefined; pending: Promise<Element[]>[]; known: boolean }) => {
+      if (event.node !== undefined) event.known = true;
+      event.pending.push(service(event.to.local).then((svc) => svc.discoItems(event.from, event.node)));
+      return undefined;
+    });
 
     // --- Last items for a newly available or newly interested resource (§4.3.2, §4.3.4) ---
 
