@@ -70,6 +70,8 @@ modules:
   - mam                    # XEP-0313 message archive (history sync), XEP-0441 preferences
   - pep                    # XEP-0163 personal eventing: OMEMO keys, avatars, bookmarks on each account
   - bookmarks              # XEP-0402 bookmarks in PEP, kept in step with XEP-0048 private-storage bookmarks
+  - avatars                # XEP-0398: PEP avatars (XEP-0084) and vCard photos (XEP-0153) converted both ways
+  - vcard4                 # XEP-0292 vCard4 in PEP (urn:xmpp:vcard4), also answered to the IQ-based get
   - pubsub                 # XEP-0060 publish-subscribe service on pubsub.<host>
   - last                   # XEP-0012 last activity
   - ping                   # XEP-0199

@@ -21,9 +21,11 @@ import sm from './sm/index.js';
 import pubsub from './pubsub/index.js';
 import pep from './pep/index.js';
 import bookmarks from './bookmarks/index.js';
+import avatars from './avatars/index.js';
+import vcard4 from './vcard4/index.js';
 import mam from './mam/index.js';
 
 // Each module is typed by its own options; the registry only needs their common shape.
-const all = [caps, disco, offline, ping, presence, register, roster, time, version, contactAddresses, last, privateStorage, vcard, blocking, stanzaId, carbons, csi, pubsub, pep, bookmarks, sm, mam] as unknown as ModuleDefinition<unknown>[];
+const all = [caps, disco, offline, ping, presence, register, roster, time, version, contactAddresses, last, privateStorage, vcard, blocking, stanzaId, carbons, csi, pubsub, pep, bookmarks, avatars, vcard4, sm, mam] as unknown as ModuleDefinition<unknown>[];
 
 export const availableModules = new Map<string, ModuleDefinition<unknown>>(all.map((m) => [m.name, m]));

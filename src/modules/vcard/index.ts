@@ -4,11 +4,17 @@ import { z } from 'zod';
 import { defineModule } from '../../core/module-api.js';
 import { parseStoredXml } from '../../core/roster.js';
 import { StanzaError } from '../../core/stanza.js';
-import { xml } from '../../core/xml/element.js';
+import { xml, type Element } from '../../core/xml/element.js';
 
 export const NS_VCARD = 'vcard-temp';
 /** The keyval store holding one serialized <vCard xmlns='vcard-temp'/> per account. */
 export const VCARD_STORE = 'vcard';
+/** Fired on the host after an account stored its vCard (XEP-0398 publishes its photo as the PEP avatar). */
+export const VCARD_STORED_EVENT = 'vcard/stored';
+export interface VcardStoredEvent {
+  user: string;
+  vcard: Element;
+}
 
 export default defineModule({
   name: 'vcard',
@@ -61,6 +67,7 @@ export default defineModule({
         // the server's criteria (XEP-0060 answers an oversized payload the same way).
         if (size > maxSize) throw new StanzaError('not-acceptable', `the vCard is ${size} bytes; this server stores at most ${maxSize} (use a smaller photo)`);
         await store.set(hostName, to.local, serialized);
+        m.host.events.fire(VCARD_STORED_EVENT, { user: to.local, vcard } satisfies VcardStoredEvent);
         return undefined;
       },
       'bare',
