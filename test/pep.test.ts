@@ -276,4 +276,15 @@ describe('XEP-0163 Personal Eventing Protocol', () => {
     assert.equal(seen.length, 0);
     result(await iq(juliet, 'set', undefined, xml('unblock', { xmlns: 'urn:xmpp:blocking' }, xml('item', { jid: 'romeo@localhost' }))));
   });
+
+  test('§4.3: a new presence subscriber gets the last items its +notify asks for, as soon as it is approved', async () => {
+    await publish(juliet, undefined, TUNE, tune('Fughetta'));
+    const request = nextStanza(juliet, (s) => s.is('presence') && s.attrs.type === 'subscribe' && s.attrs.from === 'benvolio@localhost');
+    await benvolio.send(xml('presence', { to: 'juliet@localhost', type: 'subscribe' }));
+    await request;
+    const lastTune = nextEvent(benvolio, TUNE, 'juliet@localhost');
+    await juliet.send(xml('presence', { to: 'benvolio@localhost', type: 'subscribed' }));
+    const item = (await lastTune).getChild('event', NS_EVENT)!.getChild('items')!.getChild('item')!;
+    assert.equal(item.getChild('tune', TUNE)!.getChildText('title'), 'Fughetta');
+  });
 });

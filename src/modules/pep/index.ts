@@ -314,6 +314,23 @@ export default defineModule({
       50,
     );
 
+    // XEP-0163 §4.3: a user who just got a subscription to a contact's presence gets the contact's last items
+    // for the nodes its available resources ask for, as it would at its next login.
+    m.hook('roster/subscription-changed', ({ user, contact, previous, subscription }: { user: string; contact: string; previous: string; subscription: string }) => {
+      const gained = (subscription === 'to' || subscription === 'both') && previous !== 'to' && previous !== 'both';
+      const contactJid = gained ? tryParseJid(contact) : null;
+      const pep = contactJid && contactJid.local !== '' ? registries.get(server)?.get(contactJid.domain) : undefined;
+      if (!pep) return undefined;
+      (async () => {
+        const svc = await pep.service(contactJid!.local);
+        for (const session of server.sessions.resources(`${user}@${host.name}`)) {
+          const wanted = interests(session);
+          if (session.presence && wanted.size) await sendInterested(svc, session, wanted);
+        }
+      })().catch((err: unknown) => m.log.error({ err }, 'sending last PEP items to a new subscriber failed'));
+      return undefined;
+    });
+
     m.hook('account-deleted', ({ user }: { user: string }) => {
       // Storage of the account is gone with it; so is its service in memory.
       cache.delete(user);

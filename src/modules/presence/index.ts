@@ -37,12 +37,15 @@ export default defineModule({
 
     /** Stores changed items and pushes those the user can see. */
     async function save(roster: Roster, item: RosterItem, remove = false): Promise<void> {
+      const previous = roster.items.get(item.jid)?.subscription ?? 'none';
       if (remove) {
         await rosters.commit(roster, [], [item.jid]);
         return;
       }
       await rosters.commit(roster, [item]);
       if (item.inRoster) pushRosterItem(host, roster, item);
+      // Others (PEP) act when a subscription starts or ends.
+      if (item.subscription !== previous) host.events.fire('roster/subscription-changed', { host, user: roster.user, contact: item.jid, previous, subscription: item.subscription });
     }
 
     /** The user's available sessions, for delivering inbound subscription stanzas (§3.1.3). */
