@@ -33,6 +33,7 @@ export {
   serviceFeatures,
 } from './protocol.js';
 export {
+  NS_PUBSUB_FILTER,
   NS_SUBSCRIBE_AUTHORIZATION,
   PubSubNode,
   PubSubService,
@@ -42,6 +43,8 @@ export {
   type ServiceEnvironment,
   type ServiceLimits,
   type Subscription,
+  type TypeFilter,
+  parseTypeFilter,
 } from './service.js';
 export { ITEMS_STORE, NODES_STORE, PubSubStore } from './store.js';
 export { NS_SUBSCRIBE_OPTIONS, defaultSubscriptionOptions, type SubscriptionOptions } from './subscription-options.js';

@@ -22,8 +22,8 @@ import {
   type NodeConfig,
   type NodeType,
 } from './config.js';
-import { itemNotFound, pubsubError, unsupported } from './errors.js';
-import { buildForm, type DataForm } from './forms.js';
+import { PubSubError, itemNotFound, pubsubError, unsupported } from './errors.js';
+import { buildForm, findForm, type DataForm } from './forms.js';
 import { NotificationMessage, SharedEvent, delayElement, eventElement, notificationId, shimHeaders } from './notify.js';
 import { isStorableId, type PubSubStore, type StoredItem } from './store.js';
 import {
@@ -34,6 +34,27 @@ import {
   subscriptionOptionsForm,
   type SubscriptionOptions,
 } from './subscription-options.js';
+
+/** XEP-0462: which node types a disco#items request asks for. */
+export interface TypeFilter {
+  mode: 'include' | 'exclude';
+  types: Set<string>;
+}
+
+export const NS_PUBSUB_FILTER = 'urn:xmpp:pubsub-filter:0';
+
+/** Reads the <filter xmlns='urn:xmpp:pubsub-filter:0'/> of a disco#items query; bad-request when both lists are given. */
+export function parseTypeFilter(query: Element): TypeFilter | undefined {
+  const filter = query.getChild('filter', NS_PUBSUB_FILTER);
+  const form = filter ? findForm(filter, NS_PUBSUB_FILTER) : null;
+  if (!form) return undefined;
+  const included = form.fields.find((f) => f.var === 'included-types');
+  const excluded = form.fields.find((f) => f.var === 'excluded-types');
+  if (included && excluded) throw new PubSubError('bad-request', undefined, { text: 'give included-types or excluded-types, not both (XEP-0462 §2.2)' });
+  if (included) return { mode: 'include', types: new Set(included.values) };
+  if (excluded) return { mode: 'exclude', types: new Set(excluded.values) };
+  return undefined;
+}
 
 export const NS_SUBSCRIBE_AUTHORIZATION = 'http://jabber.org/protocol/pubsub#subscribe_authorization';
 
@@ -1181,13 +1202,17 @@ export class PubSubService {
     ];
   }
 
-  /** Top-level nodes (§5.2, XEP-0248 §3.2) the requester can see, or a collection's children, or a leaf's items (§5.5). */
-  async discoItems(requester: Jid, name: string | undefined): Promise<Element[]> {
+  /**
+   * Top-level nodes (§5.2, XEP-0248 §3.2) the requester can see, or a collection's children, or a leaf's items (§5.5).
+   * `typeFilter` (XEP-0462) keeps, or leaves out, the nodes whose pubsub#type is listed ('' for none).
+   */
+  async discoItems(requester: Jid, name: string | undefined, typeFilter?: TypeFilter): Promise<Element[]> {
     const jid = this.address;
+    const wanted = (node: PubSubNode) => !typeFilter || typeFilter.types.has(node.config.type) === (typeFilter.mode === 'include');
     if (name === undefined) {
       const out: Element[] = [];
       for (const node of this.nodes.values()) {
-        if (node.config.collection.some((p) => this.nodes.has(p))) continue;
+        if (node.config.collection.some((p) => this.nodes.has(p)) || !wanted(node)) continue;
         if (await this.visible(node, requester)) out.push(xml('item', { jid, node: node.name, name: node.config.title || undefined }));
       }
       return out;
@@ -1196,7 +1221,7 @@ export class PubSubService {
     if (!node || !(await this.visible(node, requester))) throw itemNotFound(`no node "${name}" here`);
     if (node.isCollection) {
       const out: Element[] = [];
-      for (const child of this.childrenOf(node.name)) if (await this.visible(child, requester)) out.push(xml('item', { jid, node: child.name, name: child.config.title || undefined }));
+      for (const child of this.childrenOf(node.name)) if (wanted(child) && (await this.visible(child, requester))) out.push(xml('item', { jid, node: child.name, name: child.config.title || undefined }));
       return out;
     }
     if ((await this.checkAccess(node, requester, 'retrieve')) !== null) return [];
@@ -1206,6 +1231,7 @@ export class PubSubService {
   }
 
   // --- Notifications ---
+
 
   private messageAttrs(node: PubSubNode, to: string): Record<string, string> {
     return { from: this.address, to, type: node.config.notification_type, id: notificationId() };

@@ -15,6 +15,7 @@ import {
   NS_COMMANDS,
   NS_DATA,
   NS_PUBSUB,
+  NS_PUBSUB_FILTER,
   NS_PUBSUB_OWNER,
   NS_SUBSCRIBE_AUTHORIZATION,
   PubSubService,
@@ -23,6 +24,7 @@ import {
   feature,
   getPendingCommand,
   parseForm,
+  parseTypeFilter,
   pubsubErrorReply,
   pubsubIqHandler,
   serviceFeatures,
@@ -136,6 +138,8 @@ export default defineModule({
     c.feature(NS_DISCO_INFO);
     c.feature(NS_DISCO_ITEMS);
     c.feature(NS_COMMANDS);
+    // XEP-0462: disco#items of the service can be filtered by pubsub#type.
+    c.feature(NS_PUBSUB_FILTER);
     for (const f of serviceFeatures([feature('access-open'), feature('get-pending')])) {
       if (!o.collections && (f.endsWith('#collections') || f.endsWith('#multi-collections'))) continue;
       c.feature(f);
@@ -166,7 +170,7 @@ export default defineModule({
       const node = payload.attrs.node;
       // XEP-0050 §2.2: the commands the service offers.
       if (node === NS_COMMANDS) return xml('query', { xmlns: NS_DISCO_ITEMS, node }, xml('item', { jid: domain, node: NODE_GET_PENDING, name: 'Get pending subscription requests' }));
-      return xml('query', { xmlns: NS_DISCO_ITEMS, node }, await (await service()).discoItems(from, node));
+      return xml('query', { xmlns: NS_DISCO_ITEMS, node }, await (await service()).discoItems(from, node, parseTypeFilter(payload)));
     });
 
     // §8.7 get-pending, an XEP-0050 command.
