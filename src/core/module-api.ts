@@ -7,7 +7,7 @@ import type { Logger } from './logger.js';
 import type { Session } from './session.js';
 import { StanzaError, errorReply, iqResult } from './stanza.js';
 import { Element } from './xml/element.js';
-import type { KeyValStore, MapStore, ArchiveStore } from './storage-api.js';
+import { isTemporaryStorageError, type KeyValStore, type MapStore, type ArchiveStore } from './storage-api.js';
 import type { Accounts } from './accounts.js';
 import type { Server } from './server.js';
 
@@ -156,7 +156,10 @@ export class ModuleContext<O = unknown> {
     };
     const fail = (err: unknown) => {
       if (!(err instanceof StanzaError)) this.log.error({ err, stanza: stanza.toString() }, 'IQ handler failed');
-      this.host.server.router.route(errorReply(stanza, err instanceof StanzaError ? err : new StanzaError('internal-server-error')));
+      // A storage outage is temporary: 'wait' tells the client to retry later (RFC 6120 §8.3.2).
+      const error = err instanceof StanzaError ? err
+        : new StanzaError('internal-server-error', undefined, isTemporaryStorageError(err) ? 'wait' : 'cancel');
+      this.host.server.router.route(errorReply(stanza, error));
     };
     try {
       const result = handler(request);

@@ -3,6 +3,15 @@
 // Values are strings: XML documents as a rule, since XML is Quire's data format in storage too.
 // Every store is partitioned by host and user ('' as user means host-wide data).
 
+/**
+ * True for a storage failure that is expected to pass (the database server is unreachable or restarting),
+ * as opposed to a bug. Backends mark such errors with `temporary: true`; the core checks the flag
+ * instead of importing a backend's error class. Callers answer with a `wait`-type error (RFC 6120 §8.3.2).
+ */
+export function isTemporaryStorageError(err: unknown): boolean {
+  return err instanceof Error && (err as { temporary?: unknown }).temporary === true;
+}
+
 export type HashName = 'SHA-1' | 'SHA-256' | 'SHA-512';
 
 /** SCRAM credential for one hash function (RFC 5802 §3). Base64 strings. Never the password. */
