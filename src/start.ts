@@ -25,10 +25,9 @@ export interface RunningServer {
 }
 
 /** Opens the configured storage backend (used by the server and by CLI commands). */
-export async function openStorage(loaded: LoadedConfig): Promise<StorageBackend> {
+export async function openStorage(loaded: LoadedConfig, log?: Logger): Promise<StorageBackend> {
   const storage = loaded.config.storage;
-  if (storage.backend === 'postgres') throw new ConfigError(`${loaded.locate(['storage', 'backend'])}: storage.backend: the postgres backend is not available yet. Fix: use backend: sqlite.`);
-  const backend = createBackend(storage);
+  const backend = createBackend(storage, { log: log?.child({ component: 'storage' }) });
   await backend.open();
   return backend;
 }
@@ -69,7 +68,7 @@ export async function startServer(loaded: LoadedConfig, options: { logDestinatio
   const { config } = loaded;
   const log: Logger = createLogger(config.log, { destination: options.logDestination });
   const enabled = enabledModules(loaded);
-  const storage = await openStorage(loaded);
+  const storage = await openStorage(loaded, log);
   const limits = config.limits;
   const server = new Server(
     {

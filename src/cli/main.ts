@@ -11,6 +11,16 @@ import { Rosters, newItem, type RosterItem, type Subscription } from '../core/ro
 import { CertificateError, hostsNotCovered, readCertificate } from '../transports/certs.js';
 import { enabledModules, loadCertificate, openStorage, startServer } from '../start.js';
 import { QUIRE_VERSION } from '../version.js';
+import { StorageError, createBackend, type BackendSpec } from '../storage/index.js';
+import { copyBackend, isExportable } from '../storage/export.js';
+
+/** sqlite:PATH, postgres:URL or a bare postgres:// URL, as `quire migrate` takes them. */
+function parseBackendSpec(text: string): BackendSpec {
+  if (text.startsWith('postgres://') || text.startsWith('postgresql://')) return { backend: 'postgres', url: text };
+  if (text.startsWith('postgres:')) return { backend: 'postgres', url: text.slice('postgres:'.length) };
+  if (text.startsWith('sqlite:') && text.length > 'sqlite:'.length) return { backend: 'sqlite', path: resolve(text.slice('sqlite:'.length)) };
+  throw new UserError(`"${text}" names no storage: write sqlite:PATH or postgres:postgres://user@host:5432/database`);
+}
 
 /** A problem the user can fix: printed without a stack trace, exit code 1 (2 for config errors). */
 class UserError extends Error {}
@@ -254,6 +264,34 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('migrate')
+    .description('copy every account and stored item from one storage backend to another (safe to run again)')
+    .requiredOption('--from <spec>', 'source: sqlite:PATH or postgres:URL')
+    .requiredOption('--to <spec>', 'target: sqlite:PATH or postgres:URL')
+    .action(async (opts: { from: string; to: string }) => {
+      const source = createBackend(parseBackendSpec(opts.from));
+      const target = createBackend(parseBackendSpec(opts.to));
+      if (!isExportable(source) || !isExportable(target)) throw new UserError('migrate copies between sqlite and postgres only');
+      await source.open();
+      try {
+        await target.open();
+        try {
+          // A progress line on stderr, rewritten in place (at most every 100 rows), so stdout stays the summary.
+          const tty = process.stderr.isTTY;
+          const counts = await copyBackend(source, target, ({ done, total }) => {
+            if (tty && (done % 100 === 0 || done === total)) process.stderr.write(`\rcopying ${done}/${total} rows (${total ? Math.floor((done * 100) / total) : 100}%)`);
+          });
+          if (tty) process.stderr.write('\n');
+          console.log(`copied ${counts.account} accounts, ${counts.keyval} keyval, ${counts.map} map and ${counts.archive} archive rows from ${source.kind} to ${target.kind}; counts verified`);
+        } finally {
+          await target.close();
+        }
+      } finally {
+        await source.close();
+      }
+    });
+
+  program
     .command('init')
     .description('write a commented quire.yaml to start from')
     .argument('[path]', 'where to write it', 'quire.yaml')
@@ -280,6 +318,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof ConfigError) {
       console.error(err.message);
       return 2;
+    }
+    if (err instanceof StorageError && err.code === 'unavailable') {
+      console.error(`quire: ${err.message}. Fix: start the database server, or correct storage.url`);
+      return 1;
     }
     if (err instanceof UserError || err instanceof AccountError || err instanceof CertificateError) {
       console.error(`quire: ${err.message}`);

@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { StorageError, cursorNotFound } from '../errors.js';
+import type { ExportCounts, ExportRow, Exportable } from '../export.js';
 import type {
   AccountRecord, AccountStore, ArchiveItem, ArchiveQuery, ArchiveResult, ArchiveStore,
   KeyValStore, MapStore, StorageBackend,
@@ -130,7 +131,7 @@ export interface SqliteOptions {
   path: string;
 }
 
-export class SqliteBackend implements StorageBackend {
+export class SqliteBackend implements StorageBackend, Exportable {
   readonly kind = 'sqlite';
   readonly accounts: AccountStore;
   readonly #path: string;
@@ -236,6 +237,32 @@ export class SqliteBackend implements StorageBackend {
 
   archive(store: string): ArchiveStore {
     return archiveStore(this.#conn, store);
+  }
+
+  async *exportAll(): AsyncIterable<ExportRow> {
+    const conn = this.#conn;
+    // Archives are read in pages by seq rather than through one open iterator, as they can be large.
+    for (const row of conn.all<{ host: string; username: string; record: string }>('SELECT host, username, record FROM accounts')) {
+      yield { kind: 'account', host: row.host, user: row.username, record: JSON.parse(row.record) as AccountRecord };
+    }
+    for (const row of conn.all<{ store: string; host: string; username: string; value: string }>('SELECT store, host, username, value FROM keyval')) {
+      yield { kind: 'keyval', store: row.store, host: row.host, user: row.username, value: row.value };
+    }
+    for (const row of conn.all<{ store: string; host: string; username: string; key: string; value: string }>('SELECT store, host, username, key, value FROM map')) {
+      yield { kind: 'map', store: row.store, host: row.host, user: row.username, key: row.key, value: row.value };
+    }
+    for (let after = 0; ;) {
+      const rows = conn.all<ArchiveRow & { seq: number; store: string; host: string; username: string }>(
+        'SELECT seq, store, host, username, id, when_ms, with_jid, value FROM archive WHERE seq > ? ORDER BY seq LIMIT 500', after);
+      if (!rows.length) break;
+      for (const row of rows) yield { kind: 'archive', store: row.store, host: row.host, user: row.username, item: toItem(row) };
+      after = rows[rows.length - 1].seq;
+    }
+  }
+
+  async countAll(): Promise<ExportCounts> {
+    const n = (table: string) => this.#conn.get<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`)!.n;
+    return { account: n('accounts'), keyval: n('keyval'), map: n('map'), archive: n('archive') };
   }
 }
 
