@@ -2,7 +2,7 @@
 // each (one server at a time, pinned to CPU 0, the load generator in its own process on CPU 1), and prints one
 // table of medians with the ratio Quire/peer. See BENCHMARKS.md.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,7 @@ const USAGE = `usage: npm run bench -- [options]
   --no-pin              do not pin the server and the load generator to CPUs 0 and 1
   --out FILE            also write the table and raw results (markdown + JSON) to FILE(.json)
   --keep                keep the temporary folder with configs, data and logs
+  --render F.json[,G.json]  print the table of runs saved with --out again (several files are merged)
 `;
 
 interface Options {
@@ -156,6 +157,56 @@ function rowsFor(scenario: ScenarioName, variant: string): Row[] {
   }
 }
 
+/** The table of medians with Quire/peer ratios, and the notes of every run. */
+function renderTable(results: Record<string, Record<string, JobResult[]>>, servers: string[], plan: { scenario: ScenarioName; variant: string }[]): { lines: string[]; notes: string[] } {
+  const peers = servers.filter((s) => s !== 'quire');
+  const header = ['scenario: figure', ...servers, ...(servers.includes('quire') ? peers.map((p) => `quire/${p}`) : []), 'better'];
+  const lines = [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
+  const notes: string[] = [];
+  // A rate search that failed even at its lowest rate delivered nothing within the latency bound: it counts
+  // as 0 for the throughput figure (so that one bad run does not vanish from the median), and not at all for
+  // the latencies.
+  const figureOf = (r: JobResult, figure: string) => r.figures[figure] ?? ((figure === 'delivered_per_s' || figure === 'notifications_per_s') && r.note?.startsWith('p99 over 100 ms') ? 0 : NaN);
+  for (const { scenario, variant } of plan) {
+    for (const row of rowsFor(scenario, variant)) {
+      const med: Record<string, number> = {};
+      for (const server of servers) med[server] = median((results[server]?.[row.key] ?? []).map((r) => figureOf(r, row.figure)));
+      const cells = servers.map((s) => {
+        const v = med[s]!;
+        if (Number.isFinite(v)) return fmt(v);
+        const note = results[s]?.[row.key]?.find((r) => r.note)?.note;
+        return note?.startsWith('skipped') ? 'skipped' : '–';
+      });
+      const ratios = servers.includes('quire') ? peers.map((p) => (Number.isFinite(med.quire!) && Number.isFinite(med[p]!) && med[p] !== 0 ? (med.quire! / med[p]!).toFixed(2) : '–')) : [];
+      lines.push(`| ${[row.label, ...cells, ...ratios, row.better].join(' | ')} |`);
+    }
+    for (const server of servers) {
+      const seen = new Map<string, number>();
+      for (const r of results[server]?.[`${scenario}/${variant}`] ?? []) if (r.note) seen.set(r.note, (seen.get(r.note) ?? 0) + 1);
+      for (const [note, count] of seen) notes.push(`- ${server}, ${scenario}${variant ? ` ${variant}` : ''}${count > 1 ? ` (${count} runs)` : ''}: ${note}`);
+    }
+  }
+  return { lines, notes };
+}
+
+/** `--render FILE.json`: prints the table of a saved run again (after a change to the table's rules). */
+function renderSaved(files: string): void {
+  // Several files (comma-separated) are merged server by server, e.g. peers measured in a separate session.
+  type Saved = { head?: string[]; servers?: string[]; plan?: { scenario: ScenarioName; variant: string }[]; results: Record<string, Record<string, JobResult[]>> };
+  const all = files.split(',').map((file) => JSON.parse(readFileSync(file, 'utf8')) as Saved);
+  const saved: Saved = { head: all.find((s) => s.head)?.head, plan: all.find((s) => s.plan)?.plan, servers: all.flatMap((s) => s.servers ?? Object.keys(s.results)), results: Object.assign({}, ...all.map((s) => s.results)) as Saved['results'] };
+  const file = files;
+  const servers = saved.servers ?? Object.keys(saved.results);
+  const plan =
+    saved.plan ??
+    Object.keys(saved.results[servers[0]!] ?? {}).map((key) => {
+      const [scenario, variant] = key.split('/');
+      return { scenario: scenario as ScenarioName, variant: variant ?? '' };
+    });
+  const { lines, notes } = renderTable(saved.results, servers, plan);
+  process.stdout.write([...(saved.head ?? [`(rendered from ${file})`]), '', ...lines, ...(notes.length ? ['', 'Notes:', ...notes] : [])].join('\n') + '\n');
+}
+
 function fmt(v: number): string {
   if (!Number.isFinite(v)) return '–';
   if (Math.abs(v) >= 100) return Math.round(v).toLocaleString('en-US');
@@ -168,6 +219,8 @@ function loadAverage(): string {
 }
 
 async function main(): Promise<void> {
+  const renderAt = process.argv.indexOf('--render');
+  if (renderAt !== -1) return renderSaved(process.argv[renderAt + 1] ?? '');
   const o = parseArgs(process.argv.slice(2));
   const workDir = mkdtempSync(join(os.tmpdir(), 'quire-bench-'));
   const layout = layoutFor(o.quick, o.domain);
@@ -239,55 +292,30 @@ async function main(): Promise<void> {
         result.load = os.loadavg()[0];
         runs.push(result);
         const shown = Object.entries(result.figures).map(([k, v]) => `${k}=${fmt(v)}`).join(' ');
+        // Saved after every run, so that an interrupted benchmark keeps what it measured (see --render).
+        if (o.out) writeFileSync(o.out + '.json', JSON.stringify({ servers: adapters.map((a) => a.name), plan, layout, results }, null, 2));
         say(`${adapter.name}: ${key} run ${run}: ${shown}${result.note ? ` (${result.note})` : ''} [load ${result.load.toFixed(2)}]`);
         if (result.note?.startsWith('skipped')) break;
       }
     }
   }
 
-  // The table: medians per figure, and Quire/peer ratios.
   const servers = adapters.map((a) => a.name);
-  const peers = servers.filter((s) => s !== 'quire');
-  const header = ['scenario: figure', ...servers, ...(servers.includes('quire') ? peers.map((p) => `quire/${p}`) : []), 'better'];
-  const lines = [`| ${header.join(' | ')} |`, `|${header.map((h, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
-  const notes: string[] = [];
-  for (const { scenario, variant } of plan) {
-    for (const row of rowsFor(scenario, variant)) {
-      const med: Record<string, number> = {};
-      for (const server of servers) {
-        const runs = results[server]?.[row.key] ?? [];
-        med[server] = median(runs.map((r) => r.figures[row.figure] ?? NaN));
-      }
-      const cells = servers.map((s) => {
-        const v = med[s]!;
-        if (Number.isFinite(v)) return fmt(v);
-        const note = results[s]?.[row.key]?.find((r) => r.note)?.note;
-        return note?.startsWith('skipped') ? 'skipped' : '–';
-      });
-      const ratios = servers.includes('quire') ? peers.map((p) => (Number.isFinite(med.quire!) && Number.isFinite(med[p]!) && med[p] !== 0 ? (med.quire! / med[p]!).toFixed(2) : '–')) : [];
-      lines.push(`| ${[row.label, ...cells, ...ratios, row.better].join(' | ')} |`);
-    }
-    for (const server of servers) {
-      const seen = new Set<string>();
-      for (const r of results[server]?.[`${scenario}/${variant}`] ?? []) {
-        if (r.note && !seen.has(r.note)) {
-          seen.add(r.note);
-          notes.push(`- ${server}, ${scenario}${variant ? ` ${variant}` : ''}: ${r.note}`);
-        }
-      }
-    }
-  }
+  const { lines, notes } = renderTable(results, servers, plan);
   const runLoads = () => {
     const loads = Object.values(results).flatMap((byKey) => Object.values(byKey).flatMap((runs) => runs.map((r) => r.load ?? NaN))).filter(Number.isFinite);
     return loads.length ? `median ${median(loads).toFixed(2)}, max ${Math.max(...loads).toFixed(2)}` : 'none';
   };
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-  const summary = [
+  const head = [
     `Quire benchmark, ${started.toISOString()} (${o.quick ? 'quick' : 'full'}, ${o.runs} run${o.runs > 1 ? 's' : ''} each, medians)`,
     `Machine: ${cpu}, ${os.cpus().length} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}; Node.js ${process.versions.node}`,
     `Pinning: ${o.pin && hasTaskset() ? 'server on CPU 0, load generator on CPU 1 (taskset)' : 'none'}`,
     `Load average: ${loadAtStart} at start, ${loadAverage()} at end, 1-minute load after each run: ${runLoads()}; took ${((Date.now() - started.getTime()) / 60000).toFixed(1)} min`,
     ...Object.entries(versions).map(([name, v]) => `${name}: ${v}`),
+  ];
+  const summary = [
+    ...head,
     '',
     ...lines,
     ...(notes.length ? ['', 'Notes:', ...notes] : []),
@@ -295,7 +323,7 @@ async function main(): Promise<void> {
   process.stdout.write(summary + '\n');
   if (o.out) {
     writeFileSync(o.out, summary + '\n');
-    writeFileSync(o.out + '.json', JSON.stringify({ started, options: o, layout, versions, results }, null, 2));
+    writeFileSync(o.out + '.json', JSON.stringify({ head, servers, plan, layout, results }, null, 2));
     say(`wrote ${o.out} and ${o.out}.json`);
   }
   if (o.keep) say(`kept ${workDir}`);

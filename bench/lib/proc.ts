@@ -47,6 +47,9 @@ export interface SpawnOptions {
   logFile: string;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** Run as this user and group (the caller must be root). */
+  uid?: number;
+  gid?: number;
 }
 
 /**
@@ -60,6 +63,8 @@ export function spawnPinned(command: string, args: string[], opts: SpawnOptions)
     cwd: opts.cwd,
     env: opts.env ?? process.env,
     detached: true,
+    uid: opts.uid,
+    gid: opts.gid,
     stdio: ['ignore', fd, fd],
   });
   closeSync(fd);

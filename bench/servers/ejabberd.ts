@@ -139,6 +139,15 @@ modules:
     if (chown.status !== 0) throw new Error(`chown ejabberd: ${chown.out}`);
   }
 
+  /** The ejabberd system user (from /etc/passwd), when the harness runs as root. */
+  private account(): { uid: number; gid: number; home: string } | null {
+    if (process.getuid?.() !== 0) return null;
+    const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('ejabberd:'));
+    if (!line) return null;
+    const [, , uid, gid, , home] = line.split(':');
+    return { uid: Number(uid), gid: Number(gid), home: home ?? '/var/lib/ejabberd' };
+  }
+
   private ctlArgs(): string[] {
     return [
       '--config-dir', this.dir,
@@ -150,7 +159,17 @@ modules:
   }
 
   async start(cpu: string | null): Promise<RunningServer> {
-    const child = spawnPinned('ejabberdctl', [...this.ctlArgs(), 'foreground'], { cpu, logFile: join(this.dir, 'logs', 'stdout.log'), cwd: this.dir });
+    // Started as the ejabberd user, so that ejabberdctl does not switch users with su: su's PAM session
+    // would drop the open-files limit to 1024 and the node would refuse connections beyond about 1,000.
+    const user = this.account();
+    const child = spawnPinned('ejabberdctl', [...this.ctlArgs(), 'foreground'], {
+      cpu,
+      logFile: join(this.dir, 'logs', 'stdout.log'),
+      cwd: this.dir,
+      uid: user?.uid,
+      gid: user?.gid,
+      env: { ...process.env, HOME: user?.home ?? process.env.HOME, USER: 'ejabberd', LOGNAME: 'ejabberd' },
+    });
     const groupId = child.pid!;
     // The server's memory is that of the Erlang VM (beam.smp), a descendant of ejabberdctl and su.
     let beam = 0;
