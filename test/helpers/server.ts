@@ -1,6 +1,7 @@
 // Test helpers: a real Quire server on free loopback ports with its own data folder,
 // and real clients (@xmpp/client, raw sockets) that talk to it.
-import { mkdtempSync, rmSync, createWriteStream } from 'node:fs';
+import { mkdtempSync, rmSync, createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -38,8 +39,35 @@ export interface TestServerOptions {
 
 let counter = 0;
 
+/**
+ * With QUIRE_TEST_STORAGE=postgres the end-to-end suite runs on PostgreSQL (npm test does one such pass): each
+ * server gets its own schema, named in its data folder so that a restart on the same folder finds its data.
+ */
+async function testStorage(dataDir: string): Promise<{ yaml: string; drop(): Promise<void> }> {
+  if (process.env.QUIRE_TEST_STORAGE !== 'postgres') return { yaml: '', drop: async () => {} };
+  const base = process.env.QUIRE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const marker = join(dataDir, 'pg-schema');
+  const schema = existsSync(marker) ? readFileSync(marker, 'utf8') : `quire_e2e_${randomBytes(6).toString('hex')}`;
+  writeFileSync(marker, schema);
+  const { default: postgres } = await import('postgres');
+  const admin = postgres(base, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  await admin.end();
+  const url = new URL(base);
+  url.searchParams.set('search_path', schema);
+  return {
+    yaml: `storage: { backend: postgres, url: ${JSON.stringify(url.toString())} }`,
+    async drop() {
+      const sql = postgres(base, { max: 1, onnotice: () => {} });
+      await sql.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await sql.end();
+    },
+  };
+}
+
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'quire-test-'));
+  const storage = await testStorage(dataDir);
   const yaml = [
     'hosts: [localhost]',
     `data_dir: ${JSON.stringify(dataDir)}`,
@@ -47,6 +75,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     '  c2s: { host: 127.0.0.1, port: 0 }',
     '  c2s_tls: { host: 127.0.0.1, port: 0 }',
     `tls: { required: ${options.tlsRequired ?? true} }`,
+    storage.yaml,
     'log: { level: debug, format: json }',
     options.modules ?? 'modules:\n  roster:\n  presence:\n  disco:\n  ping:\n  version:\n  time:\n  register: { registrations_per_hour: 0 }',
     options.extra ?? '',
@@ -65,6 +94,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     },
     async stop({ keepData = false } = {}) {
       await running.stop();
+      if (!keepData) await storage.drop();
       if (!keepData && !process.env.QUIRE_KEEP_TEST_DATA) rmSync(dataDir, { recursive: true, force: true });
     },
   };
