@@ -2,7 +2,7 @@
 // Registered on every host at the lowest priority, so modules (offline storage, roster, carbons…)
 // can take a stanza first by handling the same event.
 import type { Host, StanzaEvent } from './host.js';
-import type { Session } from './session.js';
+import type { Session, SessionDirectory } from './session.js';
 import { xml, type Element } from './xml/element.js';
 
 const DEFAULT_PRIORITY = -1000;
@@ -23,17 +23,19 @@ function deliverTo(session: Session, stanza: Element): void {
   stanza.attrs.to = previousTo;
 }
 
-/** Available resources with a non-negative priority (RFC 6121 §8.5.2.1). */
-function availableResources(host: Host, bare: string): Session[] {
-  const out: Session[] = [];
-  for (const session of host.server.sessions.resources(bare)) if (session.presence && session.priority >= 0) out.push(session);
-  return out;
-}
-
-function highestPriority(sessions: Session[]): Session[] {
+/**
+ * RFC 6121 §8.5.2.1: the resources a message to a bare JID goes to: headline to every available resource with a
+ * non-negative priority, normal and chat to those of them with the highest priority. Carbons asks the same.
+ */
+export function bareMessageRecipients(sessions: SessionDirectory, bare: string, type: string): Session[] {
+  const available: Session[] = [];
   let top = -129;
-  for (const s of sessions) if (s.priority > top) top = s.priority;
-  return sessions.filter((s) => s.priority === top);
+  for (const session of sessions.resources(bare)) {
+    if (!session.presence || session.priority < 0) continue;
+    available.push(session);
+    if (session.priority > top) top = session.priority;
+  }
+  return type === 'headline' ? available : available.filter((s) => s.priority === top);
 }
 
 /** RFC 6121 §8.5.2: a message to a local bare JID. */
@@ -46,10 +48,9 @@ function messageToBare(event: StanzaEvent): true {
     host.server.router.bounce(stanza, 'service-unavailable');
     return true;
   }
-  const available = availableResources(host, event.to.bare);
-  if (available.length > 0) {
-    // headline goes to every non-negative resource; normal and chat to those of the highest priority.
-    for (const session of type === 'headline' ? available : highestPriority(available)) deliverTo(session, stanza);
+  const recipients = bareMessageRecipients(host.server.sessions, event.to.bare, type);
+  if (recipients.length > 0) {
+    for (const session of recipients) deliverTo(session, stanza);
     return true;
   }
   // §8.5.2.2: no available resource. Offline storage (XEP-0160) takes it if enabled.

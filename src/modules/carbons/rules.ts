@@ -1,5 +1,6 @@
 // XEP-0280 Message Carbons: which messages are copied (§6.1, the "urn:xmpp:carbons:rules:0" rules), who got a
 // message under RFC 6121 and so needs no copy (§6.2), and the XEP-0297 wrapping of a copy (§6.2, §6.3).
+import { bareMessageRecipients } from '../../core/delivery.js';
 import type { Jid } from '../../core/jid/index.js';
 import type { SessionDirectory, Session } from '../../core/session.js';
 import { NS } from '../../core/stanza.js';
@@ -70,15 +71,7 @@ export function deliveredTo(sessions: SessionDirectory, to: Jid, type: string): 
     if (type !== 'normal' && type !== 'chat') return [];
   }
   if (type === 'error' || type === 'groupchat') return [];
-  const available: Session[] = [];
-  let top = -129;
-  for (const session of sessions.resources(to.bare)) {
-    if (!session.presence || session.priority < 0) continue;
-    available.push(session);
-    if (session.priority > top) top = session.priority;
-  }
-  if (type === 'headline') return available;
-  return available.filter((s) => s.priority === top);
+  return bareMessageRecipients(sessions, to.bare, type);
 }
 
 /**
