@@ -24,12 +24,10 @@ Scenarios:
 On failure or timeout it prints {"event": "error", "message": ...}, writes the message
 to stderr and exits with 1.
 """
-import argparse
 import asyncio
-import json
-import logging
-import ssl
 import sys
+
+from slix_common import Failure, accept_test_certificate, arguments, emit, main, run_until_finished
 
 try:
     import slixmpp
@@ -39,14 +37,8 @@ except ImportError:  # the node test checks this first and skips; this is for pe
     sys.exit(3)
 
 
-def emit(event, **fields):
-    fields = {'event': event, **fields}
-    sys.stdout.write(json.dumps(fields) + '\n')
-    sys.stdout.flush()
 
 
-class Failure(Exception):
-    pass
 
 
 class Client(slixmpp.ClientXMPP):
@@ -54,9 +46,7 @@ class Client(slixmpp.ClientXMPP):
         super().__init__(args.jid, args.password)
         self.args = args
         self.finished = finished
-        # The test server's certificate is self-signed and generated per run.
-        self.ssl_context.check_hostname = False
-        self.ssl_context.verify_mode = ssl.CERT_NONE
+        accept_test_certificate(self)
         self.add_event_handler('auth_success', self.on_auth_success)
         self.add_event_handler('failed_auth', self.on_failed_auth)
         self.add_event_handler('failed_all_auth', lambda _: self.fail('authentication failed with every mechanism'))
@@ -133,42 +123,19 @@ class Client(slixmpp.ClientXMPP):
 
 
 async def run(args):
+    if args.scenario == 'chat' and not args.to:
+        raise Failure('chat needs --to')
     finished = asyncio.get_running_loop().create_future()
-    xmpp = Client(args, finished)
-    xmpp.connect(address=('127.0.0.1', args.port))
-    try:
-        await asyncio.wait_for(finished, timeout=args.timeout)
-    except asyncio.TimeoutError:
-        raise Failure('timed out after %s s' % args.timeout)
-    finally:
-        # Tell the 'disconnected' handler that the ending is ours, then close the stream politely.
-        if not finished.done():
-            finished.cancel()
-        await xmpp.disconnect(wait=2)
-    emit('done')
+    await run_until_finished(Client(args, finished), finished, args)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main_args():
+    parser = arguments(__doc__)
     parser.add_argument('scenario', choices=['chat', 'register', 'login'])
-    parser.add_argument('--port', type=int, required=True)
-    parser.add_argument('--jid', required=True)
-    parser.add_argument('--password', required=True)
     parser.add_argument('--to', help='chat: whom to write to')
     parser.add_argument('--body', default='Hello from slixmpp', help='chat: the message text')
-    parser.add_argument('--timeout', type=float, default=20.0, help='seconds for the whole scenario')
-    parser.add_argument('--debug', action='store_true', help='log the XML stream to stderr')
-    args = parser.parse_args()
-    if args.scenario == 'chat' and not args.to:
-        parser.error('chat needs --to')
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.ERROR, stream=sys.stderr, format='%(levelname)s %(name)s: %(message)s')
-    try:
-        asyncio.run(run(args))
-    except Failure as err:
-        emit('error', message=str(err))
-        sys.stderr.write('slix_chat.py: %s\n' % err)
-        sys.exit(1)
+    main('slix_chat.py', parser, run)
 
 
 if __name__ == '__main__':
-    main()
+    main_args()

@@ -16,12 +16,10 @@ then, at the pubsub service --service:
 
 On failure or timeout it prints {"event": "error", "message": ...}, writes it to stderr and exits with 1.
 """
-import argparse
 import asyncio
-import json
-import logging
-import ssl
 import sys
+
+from slix_common import Failure, accept_test_certificate, arguments, emit, main, run_until_finished
 import xml.etree.ElementTree as ET
 
 try:
@@ -34,13 +32,8 @@ except ImportError:  # the node test checks this first and skips; this is for pe
 ATOM = 'http://www.w3.org/2005/Atom'
 
 
-def emit(event, **fields):
-    sys.stdout.write(json.dumps({'event': event, **fields}) + '\n')
-    sys.stdout.flush()
 
 
-class Failure(Exception):
-    pass
 
 
 def entry(title):
@@ -55,8 +48,7 @@ class Client(slixmpp.ClientXMPP):
         self.args = args
         self.finished = finished
         self.notified = asyncio.get_event_loop().create_future()
-        self.ssl_context.check_hostname = False
-        self.ssl_context.verify_mode = ssl.CERT_NONE
+        accept_test_certificate(self)
         self.register_plugin('xep_0030')
         self.register_plugin('xep_0004')
         self.register_plugin('xep_0060')
@@ -116,37 +108,15 @@ class Client(slixmpp.ClientXMPP):
 
 async def run(args):
     finished = asyncio.get_running_loop().create_future()
-    xmpp = Client(args, finished)
-    xmpp.connect(address=('127.0.0.1', args.port))
-    try:
-        await asyncio.wait_for(finished, timeout=args.timeout)
-    except asyncio.TimeoutError:
-        raise Failure('timed out after %s s' % args.timeout)
-    finally:
-        if not finished.done():
-            finished.cancel()
-        await xmpp.disconnect(wait=2)
-    emit('done')
+    await run_until_finished(Client(args, finished), finished, args)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--port', type=int, required=True)
-    parser.add_argument('--jid', required=True)
-    parser.add_argument('--password', required=True)
+def main_args():
+    parser = arguments(__doc__, timeout=30.0)
     parser.add_argument('--service', required=True)
     parser.add_argument('--node', required=True)
-    parser.add_argument('--timeout', type=float, default=30.0)
-    parser.add_argument('--debug', action='store_true', help='log the XML stream to stderr')
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.ERROR, stream=sys.stderr, format='%(levelname)s %(name)s: %(message)s')
-    try:
-        asyncio.run(run(args))
-    except Failure as err:
-        emit('error', message=str(err))
-        sys.stderr.write('slix_pubsub.py: %s\n' % err)
-        sys.exit(1)
+    main('slix_pubsub.py', parser, run)
 
 
 if __name__ == '__main__':
-    main()
+    main_args()

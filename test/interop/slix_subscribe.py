@@ -20,12 +20,10 @@ printed on stdout, one JSON object per line:
 On failure or timeout it prints {"event": "error", "message": ...}, writes it to stderr and exits 1;
 without slixmpp it exits 3.
 """
-import argparse
 import asyncio
-import json
-import logging
-import ssl
 import sys
+
+from slix_common import Failure, accept_test_certificate, arguments, emit, main, run_until_finished
 
 try:
     import slixmpp
@@ -34,13 +32,8 @@ except ImportError:  # the node test checks this first and skips; this is for pe
     sys.exit(3)
 
 
-def emit(event, **fields):
-    sys.stdout.write(json.dumps({'event': event, **fields}) + '\n')
-    sys.stdout.flush()
 
 
-class Failure(Exception):
-    pass
 
 
 def item_view(item):
@@ -55,8 +48,7 @@ class Subscriber(slixmpp.ClientXMPP):
         self.finished = finished
         self.saw_presence = False
         # The test server's certificate is self-signed and made per run.
-        self.ssl_context.check_hostname = False
-        self.ssl_context.verify_mode = ssl.CERT_NONE
+        accept_test_certificate(self)
         # The script answers subscription requests itself, so that what it does is what the test expects.
         self.auto_authorize = None
         self.auto_subscribe = False
@@ -121,36 +113,14 @@ class Subscriber(slixmpp.ClientXMPP):
 
 async def run(args):
     finished = asyncio.get_running_loop().create_future()
-    xmpp = Subscriber(args, finished)
-    xmpp.connect(address=('127.0.0.1', args.port))
-    try:
-        await asyncio.wait_for(finished, timeout=args.timeout)
-    except asyncio.TimeoutError:
-        raise Failure('timed out after %s s' % args.timeout)
-    finally:
-        if not finished.done():
-            finished.cancel()
-        await xmpp.disconnect(wait=2)
-    emit('done')
+    await run_until_finished(Subscriber(args, finished), finished, args)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--port', type=int, required=True)
-    parser.add_argument('--jid', required=True)
-    parser.add_argument('--password', required=True)
+def main_args():
+    parser = arguments(__doc__)
     parser.add_argument('--contact', required=True, help='the bare JID to subscribe to')
-    parser.add_argument('--timeout', type=float, default=20.0, help='seconds for the whole handshake')
-    parser.add_argument('--debug', action='store_true', help='log the XML stream to stderr')
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.ERROR, stream=sys.stderr, format='%(levelname)s %(name)s: %(message)s')
-    try:
-        asyncio.run(run(args))
-    except Failure as err:
-        emit('error', message=str(err))
-        sys.stderr.write('slix_subscribe.py: %s\n' % err)
-        sys.exit(1)
+    main('slix_subscribe.py', parser, run)
 
 
 if __name__ == '__main__':
-    main()
+    main_args()
