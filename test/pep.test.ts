@@ -13,7 +13,6 @@ import {
   NS_DISCO_ITEMS,
   NS_EVENT,
   NS_OWNER,
-  NS_PUBSUB,
   PUBLISH_OPTIONS,
   befriend,
   capsClient,
@@ -26,6 +25,7 @@ import {
   iq,
   nextEvent,
   publish,
+  pubsub,
   result,
   roundTrip,
   xml,
@@ -37,7 +37,6 @@ const TUNE = 'http://jabber.org/protocol/tune';
 const GEOLOC = 'http://jabber.org/protocol/geoloc';
 const DEVICELIST = 'eu.siacs.conversations.axolotl.devicelist';
 const BOOKMARKS = 'urn:xmpp:bookmarks:1';
-const pubsub = (...children: X[]) => xml('pubsub', { xmlns: NS_PUBSUB }, ...children);
 
 const tune = (title: string) => xml('tune', { xmlns: TUNE }, xml('artist', {}, 'Gerald Finzi'), xml('title', {}, title));
 const geoloc = (place: string) => xml('geoloc', { xmlns: GEOLOC }, xml('locality', {}, place));

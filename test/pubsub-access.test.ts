@@ -7,8 +7,7 @@ import { connectClient, startTestServer, type TestServer, type XmppClient } from
 import {
   NODE_CONFIG,
   NS_EVENT,
-  NS_OWNER,
-  NS_PUBSUB,
+  PUBSUB,
   befriend,
   collect,
   createNode,
@@ -17,18 +16,16 @@ import {
   form,
   iq,
   nextEvent,
+  owner,
   publish,
+  pubsub,
   result,
   roundTrip,
   subscribe,
   xml,
-  type X,
 } from './helpers/pubsub.js';
 
-const PUBSUB = 'pubsub.localhost';
 const MODULES = 'modules:\n  roster:\n  presence:\n  disco:\n  caps:\n  ping:\n  pubsub:';
-const pubsub = (...children: X[]) => xml('pubsub', { xmlns: NS_PUBSUB }, ...children);
-const owner = (...children: X[]) => xml('pubsub', { xmlns: NS_OWNER }, ...children);
 
 describe('XEP-0060 access models', () => {
   let server: TestServer;

@@ -10,9 +10,8 @@ import {
   NS_DISCO_INFO,
   NS_DISCO_ITEMS,
   NS_EVENT,
-  NS_OWNER,
-  NS_PUBSUB,
   NS_SHIM,
+  PUBSUB,
   SUBSCRIBE_OPTIONS,
   collect,
   createNode,
@@ -22,18 +21,16 @@ import {
   form,
   iq,
   nextEvent,
+  owner,
   publish,
+  pubsub,
   result,
   roundTrip,
   subscribe,
   xml,
-  type X,
 } from './helpers/pubsub.js';
 
-const PUBSUB = 'pubsub.localhost';
 const MODULES = 'modules:\n  roster:\n  presence:\n  disco:\n  caps:\n  ping:\n  pubsub:';
-const pubsub = (...children: X[]) => xml('pubsub', { xmlns: NS_PUBSUB }, ...children);
-const owner = (...children: X[]) => xml('pubsub', { xmlns: NS_OWNER }, ...children);
 
 describe('XEP-0248 collection nodes', () => {
   let server: TestServer;

@@ -2,9 +2,18 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectClient, startTestServer, type TestServer, type XmppClient } from './helpers/server.js';
-import { NS_DISCO_INFO, NS_DISCO_ITEMS, createNode, expectError, iq, result, xml, type X } from './helpers/pubsub.js';
+import {
+  NS_DISCO_INFO,
+  NS_DISCO_ITEMS,
+  PUBSUB,
+  createNode,
+  expectError,
+  iq,
+  result,
+  xml,
+  type X,
+} from './helpers/pubsub.js';
 
-const PUBSUB = 'pubsub.localhost';
 const NS_FILTER = 'urn:xmpp:pubsub-filter:0';
 const MICROBLOG = 'urn:xmpp:microblog:0';
 const COMMENTS = 'urn:xmpp:microblog:0:comments';

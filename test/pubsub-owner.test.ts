@@ -11,6 +11,7 @@ import {
   NS_EVENT,
   NS_OWNER,
   NS_PUBSUB,
+  PUBSUB,
   createNode,
   entry,
   errorText,
@@ -19,20 +20,18 @@ import {
   form,
   iq,
   nextEvent,
+  owner,
   publish,
+  pubsub,
   result,
   roundTrip,
   subscribe,
   xml,
-  type X,
 } from './helpers/pubsub.js';
 
-const PUBSUB = 'pubsub.localhost';
 const MODULES = 'modules:\n  roster:\n  presence:\n  disco:\n  caps:\n  ping:\n  pubsub:';
 const NS_COMMANDS = 'http://jabber.org/protocol/commands';
 
-const owner = (...children: X[]) => xml('pubsub', { xmlns: NS_OWNER }, ...children);
-const pubsub = (...children: X[]) => xml('pubsub', { xmlns: NS_PUBSUB }, ...children);
 
 describe('XEP-0060 owner use cases', () => {
   let server: TestServer;

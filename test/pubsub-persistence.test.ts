@@ -6,8 +6,7 @@ import { connectClient, nextStanza, startTestServer, type TestServer, type XmppC
 import {
   NS_DATA,
   NS_EVENT,
-  NS_OWNER,
-  NS_PUBSUB,
+  PUBSUB,
   befriend,
   capsClient,
   createNode,
@@ -16,7 +15,9 @@ import {
   fields,
   iq,
   nextEvent,
+  owner,
   publish,
+  pubsub,
   result,
   roundTrip,
   subscribe,
@@ -24,11 +25,8 @@ import {
   type X,
 } from './helpers/pubsub.js';
 
-const PUBSUB = 'pubsub.localhost';
 const MODULES = 'modules:\n  roster:\n  presence:\n  disco:\n  caps:\n  ping:\n  pubsub:\n  pep:';
 const TUNE = 'http://jabber.org/protocol/tune';
-const pubsub = (...children: X[]) => xml('pubsub', { xmlns: NS_PUBSUB }, ...children);
-const owner = (...children: X[]) => xml('pubsub', { xmlns: NS_OWNER }, ...children);
 
 describe('PubSub and PEP across a restart', () => {
   let server: TestServer;

@@ -8,9 +8,9 @@ import {
   NODE_CONFIG,
   NS_DATA,
   NS_EVENT,
-  NS_OWNER,
   NS_PUBSUB,
   PUBLISH_OPTIONS,
+  PUBSUB,
   collect,
   createNode,
   entry,
@@ -20,7 +20,9 @@ import {
   form,
   iq,
   nextEvent,
+  owner,
   publish,
+  pubsub,
   result,
   roundTrip,
   subscribe,
@@ -28,10 +30,7 @@ import {
   type X,
 } from './helpers/pubsub.js';
 
-const PUBSUB = 'pubsub.localhost';
 const MODULES = 'modules:\n  roster:\n  presence:\n  disco:\n  caps:\n  ping:\n  pubsub: { max_items: 50 }';
-const pubsub = (...children: X[]) => xml('pubsub', { xmlns: NS_PUBSUB }, ...children);
-const owner = (...children: X[]) => xml('pubsub', { xmlns: NS_OWNER }, ...children);
 
 /** The <item/> elements of an items result, as [id, title]. */
 function itemsOf(reply: X): [string, string | undefined][] {

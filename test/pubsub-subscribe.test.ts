@@ -9,9 +9,9 @@ import {
   NS_DELAY,
   NS_DISCO_ITEMS,
   NS_EVENT,
-  NS_PUBSUB,
   NS_RSM,
   NS_SHIM,
+  PUBSUB,
   SUBSCRIBE_OPTIONS,
   collect,
   createNode,
@@ -22,6 +22,7 @@ import {
   iq,
   nextEvent,
   publish,
+  pubsub,
   result,
   roundTrip,
   subscribe,
@@ -29,9 +30,7 @@ import {
   type X,
 } from './helpers/pubsub.js';
 
-const PUBSUB = 'pubsub.localhost';
 const MODULES = 'modules:\n  roster:\n  presence:\n  disco:\n  caps:\n  ping:\n  pubsub:';
-const pubsub = (...children: X[]) => xml('pubsub', { xmlns: NS_PUBSUB }, ...children);
 const rsm = (values: { max?: number; after?: string; before?: string; index?: number }) =>
   xml(
     'set',

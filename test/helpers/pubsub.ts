@@ -24,6 +24,12 @@ export const SUBSCRIBE_OPTIONS = 'http://jabber.org/protocol/pubsub#subscribe_op
 export const META_DATA = 'http://jabber.org/protocol/pubsub#meta-data';
 
 export type X = XmppElement;
+
+/** The PubSub service of the test servers (pubsub.<host>). */
+export const PUBSUB = 'pubsub.localhost';
+/** <pubsub xmlns='…pubsub'/> and <pubsub xmlns='…pubsub#owner'/> around request children. */
+export const pubsub = (...children: X[]): X => xml('pubsub', { xmlns: NS_PUBSUB }, ...children);
+export const owner = (...children: X[]): X => xml('pubsub', { xmlns: NS_OWNER }, ...children);
 export { xml };
 
 let counter = 0;
