@@ -1,5 +1,6 @@
 // XMPP addresses, RFC 7622: [ localpart "@" ] domainpart [ "/" resourcepart ],
 // each part prepared with PRECIS (RFC 8264, RFC 8265) or IDNA2008 and compared as strings afterwards.
+import { GenerationalCache } from '../cache.js';
 import { prepDomain } from './domain.js';
 import { JidError } from './errors.js';
 import { opaqueString, usernameCaseMapped } from './precis.js';
@@ -122,19 +123,7 @@ function prepDomainChecked(s: string): string {
 }
 
 // Stanzas repeat the same few addresses; Jids are immutable, so parsed ones can be shared.
-// Two generations instead of an LRU: when the young map fills up it becomes the old one, and a hit
-// in the old one is copied back. Bounded at 2 × CACHE_SIZE entries, with no per-hit bookkeeping.
-const CACHE_SIZE = 2048;
-let young = new Map<string, Jid>();
-let old = new Map<string, Jid>();
-
-function remember(text: string, jid: Jid): void {
-  if (young.size >= CACHE_SIZE) {
-    old = young;
-    young = new Map();
-  }
-  young.set(text, jid);
-}
+const parsed = new GenerationalCache<string, Jid>(2048);
 
 function quote(text: string): string {
   return JSON.stringify(text.length > 80 ? text.slice(0, 80) + '…' : text);
@@ -142,13 +131,8 @@ function quote(text: string): string {
 
 /** Parses and prepares a JID string (RFC 7622 §3.1). Throws JidError saying what is wrong. */
 export function parseJid(text: string): Jid {
-  const hit = young.get(text);
+  const hit = parsed.get(text);
   if (hit !== undefined) return hit;
-  const older = old.get(text);
-  if (older !== undefined) {
-    remember(text, older);
-    return older;
-  }
   let jid: Jid;
   try {
     jid = parse(text);
@@ -156,7 +140,7 @@ export function parseJid(text: string): Jid {
     if (err instanceof JidError) throw new JidError(`invalid JID ${quote(text)}: ${err.message}`);
     throw err;
   }
-  remember(text, jid);
+  parsed.set(text, jid);
   return jid;
 }
 

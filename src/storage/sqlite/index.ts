@@ -61,10 +61,26 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
 
 type Param = string | number;
 
-/** The open database plus its prepared statements, shared by the stores of one backend. */
+interface PendingWrite {
+  op: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * The open database plus its prepared statements, shared by the stores of one backend.
+ *
+ * Group commit: writes wait for the end of the current event-loop turn and commit together in one transaction,
+ * each inside its own savepoint (a failing write rolls back alone and rejects its own promise). A commit writes
+ * the WAL and costs far more than the rows in it, so a burst of archived messages pays for one commit instead of
+ * one each. A write's promise resolves once it is committed. Reads and direct transactions first commit what is
+ * waiting, so everything written before them is visible to them.
+ */
 class Connection {
   #db: Database.Database | undefined;
   readonly #statements = new Map<string, Database.Statement<Param[]>>();
+  #pending: PendingWrite[] = [];
+  #flushScheduled = false;
 
   get db(): Database.Database {
     if (!this.#db) throw new StorageError('not-open', 'sqlite backend is not open');
@@ -91,19 +107,66 @@ class Connection {
   }
 
   get<Row>(sql: string, ...params: Param[]): Row | undefined {
+    this.flush();
     return this.stmt(sql).get(...params) as Row | undefined;
   }
 
   all<Row>(sql: string, ...params: Param[]): Row[] {
+    this.flush();
     return this.stmt(sql).all(...params) as Row[];
   }
 
+  /** Runs one statement now; for use inside write() and transaction(). */
   run(sql: string, ...params: Param[]): number {
     return this.stmt(sql).run(...params).changes;
   }
 
+  /** Runs fn in a transaction now, after the writes that are waiting. */
   transaction<T>(fn: () => T): T {
+    this.flush();
     return this.db.transaction(fn)();
+  }
+
+  /** Queues a write for the next group commit; resolves with fn's result once it is committed. */
+  write<T>(fn: () => T): Promise<T> {
+    if (!this.#db) return Promise.reject(new StorageError('not-open', 'sqlite backend is not open'));
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ op: fn, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(this.#scheduledFlush);
+      }
+    });
+  }
+
+  readonly #scheduledFlush = (): void => {
+    this.#flushScheduled = false;
+    this.flush();
+  };
+
+  /** Commits every queued write in one transaction. */
+  flush(): void {
+    if (this.#pending.length === 0) return;
+    const batch = this.#pending;
+    this.#pending = [];
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    try {
+      const db = this.db;
+      db.transaction(() => {
+        for (const { op } of batch) {
+          try {
+            // A nested better-sqlite3 transaction is a savepoint.
+            outcomes.push({ ok: true, value: db.transaction(op)() });
+          } catch (err) {
+            outcomes.push({ ok: false, value: err });
+          }
+        }
+      })();
+    } catch (err) {
+      for (const { reject } of batch) reject(err);
+      return;
+    }
+    batch.forEach(({ resolve, reject }, i) => (outcomes[i]!.ok ? resolve : reject)(outcomes[i]!.value));
   }
 }
 
@@ -168,6 +231,7 @@ export class SqliteBackend implements StorageBackend, Exportable {
   async close(): Promise<void> {
     if (!this.#conn.isOpen) return;
     const db = this.#conn.db;
+    this.#conn.flush();
     this.#conn.db = undefined;
     try {
       // Fold the WAL back into the main file so a copied/backed-up .db file is complete on its own.
@@ -186,14 +250,16 @@ export class SqliteBackend implements StorageBackend, Exportable {
         return row ? row.value : null;
       },
       async set(host, user, value) {
-        if (value === null) {
-          conn.run('DELETE FROM keyval WHERE store = ? AND host = ? AND username = ?', store, host, user);
-        } else {
-          conn.run(
-            'INSERT INTO keyval (store, host, username, value) VALUES (?, ?, ?, ?) ' +
-            'ON CONFLICT (store, host, username) DO UPDATE SET value = excluded.value',
-            store, host, user, value);
-        }
+        await conn.write(() => {
+          if (value === null) {
+            conn.run('DELETE FROM keyval WHERE store = ? AND host = ? AND username = ?', store, host, user);
+          } else {
+            conn.run(
+              'INSERT INTO keyval (store, host, username, value) VALUES (?, ?, ?, ?) ' +
+              'ON CONFLICT (store, host, username) DO UPDATE SET value = excluded.value',
+              store, host, user, value);
+          }
+        });
       },
     };
   }
@@ -217,10 +283,10 @@ export class SqliteBackend implements StorageBackend, Exportable {
         return row ? row.value : null;
       },
       async set(host, user, key, value) {
-        set(host, user, key, value);
+        await conn.write(() => set(host, user, key, value));
       },
       async setMany(host, user, entries) {
-        conn.transaction(() => {
+        await conn.write(() => {
           for (const [key, value] of entries) set(host, user, key, value);
         });
       },
@@ -230,7 +296,7 @@ export class SqliteBackend implements StorageBackend, Exportable {
         return new Map(rows.map((row) => [row.key, row.value]));
       },
       async deleteAll(host, user) {
-        conn.run('DELETE FROM map WHERE store = ? AND host = ? AND username = ?', store, host, user);
+        await conn.write(() => conn.run('DELETE FROM map WHERE store = ? AND host = ? AND username = ?', store, host, user));
       },
     };
   }
@@ -273,17 +339,17 @@ function accountStore(conn: Connection): AccountStore {
       return row ? (JSON.parse(row.record) as AccountRecord) : null;
     },
     async create(host, user, record) {
-      return conn.run(
+      return conn.write(() => conn.run(
         'INSERT INTO accounts (host, username, record, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
-        host, user, JSON.stringify(record), record.createdAt) === 1;
+        host, user, JSON.stringify(record), record.createdAt) === 1);
     },
     async update(host, user, record) {
-      return conn.run(
+      return conn.write(() => conn.run(
         'UPDATE accounts SET record = ?, created_at = ? WHERE host = ? AND username = ?',
-        JSON.stringify(record), record.createdAt, host, user) === 1;
+        JSON.stringify(record), record.createdAt, host, user) === 1);
     },
     async delete(host, user) {
-      return conn.transaction(() => {
+      return conn.write(() => {
         // Data is purged only for an existing account, so deleting '' (no account) keeps host-wide data.
         if (conn.run('DELETE FROM accounts WHERE host = ? AND username = ?', host, user) === 0) return false;
         // These scan the tables (their keys lead with store); account deletion is rare enough for that.
@@ -344,7 +410,7 @@ function archiveStore(conn: Connection, store: string): ArchiveStore {
   return {
     async append(host, user, item) {
       const id = item.id ?? randomBytes(9).toString('base64url');
-      conn.transaction(() => {
+      await conn.write(() => {
         // Replacing deletes and re-inserts, so the item takes a new seq: it moves to the end.
         conn.run('DELETE FROM archive WHERE store = ? AND host = ? AND username = ? AND id = ?', store, host, user, id);
         conn.run(
@@ -383,7 +449,7 @@ function archiveStore(conn: Connection, store: string): ArchiveStore {
     async delete(host, user, filter = {}) {
       const params: Param[] = [];
       const where = archiveFilter(store, host, user, { ids: filter.ids, with: filter.with, end: filter.end }, params);
-      return conn.run(`DELETE FROM archive WHERE ${where}`, ...params);
+      return conn.write(() => conn.run(`DELETE FROM archive WHERE ${where}`, ...params));
     },
   };
 }
