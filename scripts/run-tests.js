@@ -1,8 +1,12 @@
-// Runs every compiled test file with node's test runner.
+// Runs every compiled test file with node's test runner, then the end-to-end tests (dist/test) a second time with
+// every test server on PostgreSQL (QUIRE_TEST_STORAGE=postgres), when PostgreSQL answers.
 // Node 20's `node --test` takes no globs, so the files are listed here.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import postgres from 'postgres';
+
+const POSTGRES_URL = process.env.QUIRE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 function findTests(dir, out = []) {
   for (const name of readdirSync(dir)) {
@@ -13,15 +17,71 @@ function findTests(dir, out = []) {
   return out;
 }
 
+const SUMMARY_KEYS = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo'];
+const totals = Object.fromEntries(SUMMARY_KEYS.map((k) => [k, 0]));
+let passes = 0;
+
+/** Runs the files in one test runner, passing its output through and adding its summary to the totals. */
+function run(files, env) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--enable-source-maps', '--test', '--test-concurrency=2', ...files], { stdio: ['ignore', 'pipe', 'inherit'], env });
+    let tail = '';
+    child.stdout.on('data', (chunk) => {
+      process.stdout.write(chunk);
+      const text = tail + chunk.toString();
+      const lines = text.split('\n');
+      tail = lines.pop();
+      for (const line of lines) {
+        const m = /^# (\w+) (\d+)$/.exec(line);
+        if (m && m[1] in totals) totals[m[1]] += Number(m[2]);
+      }
+    });
+    child.on('close', (code) => {
+      passes++;
+      resolve(code ?? 1);
+    });
+  });
+}
+
+async function postgresAnswers() {
+  const sql = postgres(POSTGRES_URL, { max: 1, connect_timeout: 2, onnotice: () => {} });
+  try {
+    await sql`SELECT 1`;
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
 const filter = process.argv.slice(2);
 let files = findTests('dist').sort();
 if (filter.length) files = files.filter((f) => filter.some((word) => f.includes(word)));
-// The PostgreSQL pass (QUIRE_TEST_STORAGE=postgres) is for servers the tests start; the CLI and PostgreSQL
-// tests choose their storage themselves.
-if (process.env.QUIRE_TEST_STORAGE === 'postgres') files = files.filter((f) => !/cli|postgres/.test(f));
 if (!files.length) {
   console.error('no test files found under dist/ (did the build run?)');
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--enable-source-maps', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
-process.exit(result.status ?? 1);
+
+// The PostgreSQL pass is for the servers the end-to-end tests start; the CLI and PostgreSQL tests choose their
+// storage themselves.
+const onPostgres = (list) => list.filter((f) => f.startsWith(join('dist', 'test')) && !/cli|postgres/.test(f));
+
+if (process.env.QUIRE_TEST_STORAGE === 'postgres') process.exit(await run(onPostgres(files), process.env));
+
+let status = await run(files, process.env);
+const second = onPostgres(files);
+if (second.length && process.env.QUIRE_TEST_POSTGRES !== 'skip') {
+  if (await postgresAnswers()) {
+    console.log(`\n# The end-to-end tests again, with every server on PostgreSQL (${second.length} files)`);
+    status = (await run(second, { ...process.env, QUIRE_TEST_STORAGE: 'postgres' })) || status;
+  } else {
+    console.log(`\n# skipped: the end-to-end tests on PostgreSQL: nothing answers at ${POSTGRES_URL.replace(/\/\/[^@]*@/, '//')}. Start PostgreSQL on 127.0.0.1:5432 (see ../shared/design/SERVICES.md) or set QUIRE_TEST_POSTGRES_URL.`);
+  }
+}
+if (passes > 1) {
+  // One summary for both passes, in the test runner's words.
+  console.log(`\n# Both passes (SQLite, then PostgreSQL)`);
+  for (const key of SUMMARY_KEYS) console.log(`# ${key} ${totals[key]}`);
+}
+process.exit(status);

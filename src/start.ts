@@ -64,11 +64,18 @@ export async function loadCertificate(loaded: LoadedConfig, log: Logger): Promis
   return pair;
 }
 
-export async function startServer(loaded: LoadedConfig, options: { logDestination?: Writable } = {}): Promise<RunningServer> {
+export interface StartOptions {
+  logDestination?: Writable;
+  /** Wraps the opened storage before the server uses it (tests count its operations to know when work is done). */
+  wrapStorage?: (storage: StorageBackend) => StorageBackend;
+}
+
+export async function startServer(loaded: LoadedConfig, options: StartOptions = {}): Promise<RunningServer> {
   const { config } = loaded;
   const log: Logger = createLogger(config.log, { destination: options.logDestination });
   const enabled = enabledModules(loaded);
-  const storage = await openStorage(loaded, log);
+  const opened = await openStorage(loaded, log);
+  const storage = options.wrapStorage ? options.wrapStorage(opened) : opened;
   const limits = config.limits;
   const server = new Server(
     {

@@ -2,10 +2,10 @@
 // presence) and §8.5 (delivery to a local account by stanza kind, message type and priority), checked with real
 // clients (@xmpp/client). Like a conversation: who sends what, who must receive it, and who must not.
 //
-// Absence is asserted after `settle()`: two ping round trips per client. The server handles everything a stanza
-// causes before it reads the next packet (storage calls are synchronous behind their promises), so once a client's
-// second ping is answered, everything caused by earlier stanzas has been written to every socket ahead of that
-// answer. No sleeps.
+// Absence is asserted after `settle()`: ping round trips per client until a round starts no storage work and none is
+// in flight (TestServer.settle). The server answers a ping after what the client sent before it, and what those
+// stanzas cause waits only for storage; so then everything they caused has been written to every socket ahead of the
+// last answer. No sleeps.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Element as Stanza } from '@xmpp/xml';
@@ -88,8 +88,7 @@ let serial = 0;
 const parties: Party[] = [];
 
 async function settle(...who: Party[]): Promise<void> {
-  await Promise.all(who.map((p) => p.ping()));
-  await Promise.all(who.map((p) => p.ping()));
+  await server.settle(() => Promise.all(who.map((p) => p.ping())));
 }
 
 async function freshUser(prefix: string): Promise<string> {

@@ -10,10 +10,10 @@
 // account (a tap on the server's presence events) and what each client received, (c) the roster pushes each
 // client saw.
 //
-// Absence is asserted after `settle()`: two ping round trips per client. The server handles everything a stanza
-// causes before it reads the next packet (storage calls are synchronous behind their promises), so once a client's
-// second ping is answered, everything caused by earlier stanzas has been written to every socket ahead of that
-// answer. No sleeps.
+// Absence is asserted after `settle()`: ping round trips per client until a round starts no storage work and none is
+// in flight (TestServer.settle). The server answers a ping after what the client sent before it, and what those
+// stanzas cause waits only for storage; so then everything they caused has been written to every socket ahead of the
+// last answer. No sleeps.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { client } from '@xmpp/client';
@@ -289,6 +289,8 @@ class Party {
   constructor(
     readonly user: string,
     readonly client: XmppClient,
+    /** The server the client is connected to. */
+    readonly on: TestServer = server,
   ) {
     client.on('stanza', (stanza) => this.log.push(stanza));
   }
@@ -384,8 +386,7 @@ const parties: Party[] = [];
 
 /** Everything the server does because of stanzas sent so far is done, and in the clients' logs. */
 async function settle(...who: Party[]): Promise<void> {
-  await Promise.all(who.map((p) => p.ping()));
-  await Promise.all(who.map((p) => p.ping()));
+  for (const on of new Set(who.map((p) => p.on))) await on.settle(() => Promise.all(who.map((p) => p.ping())));
 }
 
 interface LoginOptions {
@@ -397,7 +398,7 @@ interface LoginOptions {
 }
 
 async function login(user: string, options: LoginOptions = {}, on: TestServer = server): Promise<Party> {
-  const party = new Party(user, await connectClient(on, user, undefined, options.resource ?? 'res'));
+  const party = new Party(user, await connectClient(on, user, undefined, options.resource ?? 'res'), on);
   parties.push(party);
   if (options.interested ?? true) assert.equal((await party.iq('get', xml('query', { xmlns: NS_ROSTER }))).attrs.type, 'result');
   if (options.available ?? true) {
@@ -878,7 +879,7 @@ describe('RFC 6121 §3.1.3 across a restart: nothing of a handshake in progress 
 
     romeo = await login('romeo', { resource: 'orchard' }, own);
     assert.deepEqual(await romeo.itemFor('juliet@localhost'), { subscription: 'none', ask: 'subscribe' });
-    const juliet = new Party('juliet', await connectClient(own, 'juliet', undefined, 'balcony'));
+    const juliet = new Party('juliet', await connectClient(own, 'juliet', undefined, 'balcony'), own);
     parties.push(juliet);
     assert.equal((await juliet.iq('get', xml('query', { xmlns: NS_ROSTER }))).attrs.type, 'result');
     const request = nextStanza(juliet.client, (s) => s.is('presence') && s.attrs.type === 'subscribe');

@@ -75,6 +75,11 @@ function messageToFull(event: StanzaEvent): true {
   return true;
 }
 
+/** Presence to a local account (bare or full JID) as the defaults deliver it: for a module that held it back. */
+export function deliverPresence(event: StanzaEvent): true {
+  return event.to.resource === '' ? presenceToBare(event) : presenceToFull(event);
+}
+
 /** RFC 6121 §4.6 directed presence, and inbound presence with no roster module. */
 function presenceToBare(event: StanzaEvent): true {
   const { stanza, host } = event;

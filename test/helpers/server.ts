@@ -10,6 +10,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { client, xml as xmppXml } from '@xmpp/client';
 import { loadConfigText } from '../../src/config/index.js';
 import { startServer, type RunningServer } from '../../src/start.js';
+import { StorageTracker } from './tracked-storage.js';
 
 // The test servers use a self-signed certificate generated per data folder; clients accept it.
 process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
@@ -23,6 +24,12 @@ export interface TestServer {
   dataDir: string;
   /** Creates an account and returns its bare JID. */
   createUser(name: string, password?: string): Promise<string>;
+  /**
+   * Waits until the server has finished what the stanzas sent so far caused. `roundTrip` (pings from the clients
+   * involved: the server answers each after what that client sent before it) is repeated until a round starts no
+   * storage operation and none is left in flight, since storage is where that work waits.
+   */
+  settle(roundTrip: () => Promise<unknown>): Promise<void>;
   /** Stops the server; the data folder is removed unless keepData is set (to restart on it). */
   stop(options?: { keepData?: boolean }): Promise<void>;
 }
@@ -81,7 +88,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     options.extra ?? '',
   ].join('\n');
   const loaded = loadConfigText(yaml, `test-${++counter}.yaml`, dataDir);
-  const running = await startServer(loaded, { logDestination: createWriteStream(join(dataDir, 'server.log'), { flags: 'a' }) });
+  const tracker = new StorageTracker();
+  const running = await startServer(loaded, { logDestination: createWriteStream(join(dataDir, 'server.log'), { flags: 'a' }), wrapStorage: (backend) => tracker.wrap(backend) });
   return {
     running,
     domain: 'localhost',
@@ -91,6 +99,17 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     async createUser(name, password = 'secret-password') {
       await running.server.accounts.create('localhost', name, password);
       return `${name}@localhost`;
+    },
+    async settle(roundTrip) {
+      // Bounded: a server that keeps storage busy by itself (timers) must not hang a test.
+      for (let round = 0; round < 50; round++) {
+        // What is in flight finishes and writes what it writes; the round trips then come back after all of it.
+        await tracker.quiet();
+        const started = tracker.started;
+        await roundTrip();
+        await tracker.quiet();
+        if (tracker.started === started) return;
+      }
     },
     async stop({ keepData = false } = {}) {
       await running.stop();

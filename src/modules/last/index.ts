@@ -5,6 +5,7 @@ import type { StanzaEvent, Host } from '../../core/host.js';
 import type { Jid } from '../../core/jid/index.js';
 import { defineModule } from '../../core/module-api.js';
 import { parseStoredXml } from '../../core/roster.js';
+import { SerialQueues } from '../../core/serial-queues.js';
 import type { Session } from '../../core/session.js';
 import { StanzaError } from '../../core/stanza.js';
 import { xml, type Element } from '../../core/xml/element.js';
@@ -32,6 +33,8 @@ export default defineModule({
     const startedAt = performance.now();
     /** The status of the last unavailable presence of accounts that still have sessions, by bare JID. */
     const lastStatus = new Map<string, string>();
+    /** Recording a logout and reading it, per account in that order: a query right after a logout sees it. */
+    const queues = new SerialQueues();
 
     m.feature(NS_LAST);
     m.accountFeature(NS_LAST);
@@ -57,7 +60,7 @@ export default defineModule({
         if (!(await authorized(from, to))) throw new StanzaError('forbidden');
         // §3: a connected or available resource means the user is online now: 0 seconds.
         if (sessions.hasSessions(to.bare)) return xml('query', { xmlns: NS_LAST, seconds: '0' });
-        const stored = await store.get(hostName, to.local);
+        const stored = await queues.run(to.bare, () => store.get(hostName, to.local));
         if (!stored) throw new StanzaError('item-not-found', 'this account has not logged out since last activity was recorded');
         const record = parseStoredXml(stored);
         const seconds = Math.max(0, Math.floor((Date.now() - Number(record.attrs.when)) / 1000));
@@ -116,7 +119,7 @@ export default defineModule({
       const status = session.presence ? '' : (lastStatus.get(bare) ?? '');
       lastStatus.delete(bare);
       const record = xml('last', { xmlns: NS_LAST, when: String(Date.now()) }, status || null);
-      store.set(hostName, session.jid.local, record.toString()).catch((err: unknown) => m.log.error({ err }, 'could not record last activity'));
+      queues.run(bare, () => store.set(hostName, session.jid.local, record.toString())).catch((err: unknown) => m.log.error({ err }, 'could not record last activity'));
       return undefined;
     });
   },

@@ -5,6 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Host, StanzaEvent } from '../../core/host.js';
 import type { Jid } from '../../core/jid/index.js';
+import { GenerationalCache } from '../../core/cache.js';
+import { SerialQueues } from '../../core/serial-queues.js';
 import { defineModule, type IqRequest } from '../../core/module-api.js';
 import { parseStoredXml } from '../../core/roster.js';
 import { StanzaError } from '../../core/stanza.js';
@@ -39,26 +41,6 @@ const sentIds = new WeakMap<Element, string>();
 /** How often old messages are removed when max_age_days is set. */
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
-/**
- * Work per account, in arrival order: archiving and queries of one account run one after the other, so the
- * archive keeps the order messages came in (§3.1) even when a preference or roster has to be loaded first,
- * and a query sees every message the account had been given before it asked.
- */
-class AccountQueues {
-  private tails = new Map<string, Promise<unknown>>();
-
-  run<T>(bare: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(bare) ?? Promise.resolve();
-    const result = previous.then(task);
-    const tail = result.catch(() => undefined);
-    this.tails.set(bare, tail);
-    void tail.then(() => {
-      if (this.tails.get(bare) === tail) this.tails.delete(bare);
-    });
-    return result;
-  }
-}
-
 /** The stanza as an archive value: detached, with its namespace written out so it can be forwarded as it is. */
 function storedValue(message: Element): Element {
   const copy = message.clone();
@@ -88,7 +70,10 @@ export default defineModule({
     const host: Host = m.host;
     const store = m.archive('mam');
     const prefsStore = m.keyval('mam_prefs');
-    const queues = new AccountQueues();
+    // Archiving and queries of one account run one after the other, so the archive keeps the order messages came
+    // in (§3.1) even when a preference or roster has to be loaded first, and a query sees every message the account
+    // had been given before it asked.
+    const queues = new SerialQueues();
     const log = m.log;
     const { max_page_size: maxPageSize, max_age_days: maxAgeDays } = m.options;
     const defaultPolicy: DefaultPolicy = m.options.default_policy;
@@ -99,17 +84,26 @@ export default defineModule({
     m.accountFeature(`${NS_MAM}#extended`);
     m.accountFeature(`${NS_MAM}#groupchat-field`);
 
+    // Every archived message needs its account's preferences: they are read from storage once, not per message.
+    const prefsCache = new GenerationalCache<string, Prefs>(10_000);
+    const defaultPrefs: Prefs = { default: defaultPolicy, always: [], never: [] };
+
     async function prefsOf(user: string): Promise<Prefs> {
+      const cached = prefsCache.get(user);
+      if (cached) return cached;
+      let prefs = defaultPrefs;
       const stored = await prefsStore.get(host.name, user);
       if (stored !== null) {
         try {
-          return parsePrefs(parseStoredXml(stored));
+          prefs = parsePrefs(parseStoredXml(stored));
         } catch (err) {
           log.error({ err, user }, 'ignoring damaged archiving preferences');
         }
       }
-      return { default: defaultPolicy, always: [], never: [] };
+      prefsCache.set(user, prefs);
+      return prefs;
     }
+    m.hook('account-deleted', ({ user }: { user: string }) => prefsCache.delete(user));
 
     /** XEP-0441 §2: whether the account's preferences let messages with this JID into its archive. */
     async function allowed(account: Jid, target: Jid): Promise<boolean> {
@@ -243,6 +237,7 @@ export default defineModule({
       // In the account's queue: messages before the change are judged by the old preferences, later ones by the new.
       return queues.run(archiveJid.bare, async () => {
         await prefsStore.set(host.name, archiveJid.local, prefsToXml(prefs).toString());
+        prefsCache.set(archiveJid.local, prefs);
         return prefsToXml(prefs);
       });
     }, 'bare');

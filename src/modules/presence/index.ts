@@ -2,8 +2,10 @@
 // Each subscription stanza changes the roster as Appendix A of RFC 6121 says, pushes the change to the
 // user's interested resources, and is routed on (or answered) per the same rules.
 import type { Host, StanzaEvent } from '../../core/host.js';
+import { deliverPresence } from '../../core/delivery.js';
 import { defineModule } from '../../core/module-api.js';
 import { newItem, parseStoredXml, type Roster, type RosterItem } from '../../core/roster.js';
+import { SerialQueues } from '../../core/serial-queues.js';
 import type { Session } from '../../core/session.js';
 import { xml, type Element } from '../../core/xml/element.js';
 import { isInterested, pushRosterItem } from '../roster/index.js';
@@ -28,6 +30,13 @@ export default defineModule({
     const router = m.server.router;
     /** Subscription requests waiting for an answer, redelivered at every login (§3.1.3). */
     const requests = m.map('subscription-requests');
+    /**
+     * Presence work per account, in arrival order: subscription stanzas the account sends and receives, probes it
+     * answers, and, while any of those waits for storage, its broadcasts and the presence delivered to it. So the
+     * RFC 6121 orderings hold whatever storage takes: an approval, then its roster push, then the approver's
+     * presence (§3.1.5, §3.1.6); "unavailable" to a contact before "unsubscribed" (§3.2.2).
+     */
+    const queues = new SerialQueues();
 
     m.fold('stream-features/authenticated', (features: Element) => features.append(xml('sub', { xmlns: NS_PRE_APPROVAL })));
 
@@ -71,30 +80,30 @@ export default defineModule({
       }
     }
 
-    /** Sends the user's current presence (or unavailable) from every available resource to one JID. */
-    function sendPresenceTo(user: string, to: string, type?: 'unavailable'): void {
-      sendPresenceFrom(bareOf(user), to, type);
+    /** The user's available presence, one per available resource, addressed from it: taken now, sent later. */
+    function presencesOf(user: string): Element[] {
+      const out: Element[] = [];
+      for (const session of m.server.sessions.resources(bareOf(user))) {
+        if (!session.presence) continue;
+        const presence = session.presence.clone();
+        presence.attrs.from = session.jid.full;
+        out.push(presence);
+      }
+      return out;
     }
 
-    function sendPresenceFrom(bare: string, to: string, type?: 'unavailable'): void {
-      for (const session of m.server.sessions.resources(bare)) {
-        if (!session.presence) continue;
-        const presence = type ? xml('presence', { type }) : session.presence.clone();
-        presence.attrs.from = session.jid.full;
+    /** Sends each presence (or "unavailable" from each of their resources) to one JID. */
+    function sendPresences(presences: Element[], to: string, type?: 'unavailable'): void {
+      for (const available of presences) {
+        const presence = type ? xml('presence', { type, from: available.attrs.from }) : available.clone();
         presence.attrs.to = to;
         router.route(presence);
       }
     }
 
-    const isLocal = (bare: string) => m.server.hosts.has(bare.slice(bare.indexOf('@') + 1));
-
-    /**
-     * §3.1.5: after approving, the user's presence goes to the new subscriber. A subscriber on this server
-     * gets it from its own inbound 'subscribed' handling instead, after the approval and its roster push
-     * (§3.1.6), which a direct send here would overtake.
-     */
-    function presenceAfterApproval(user: string, contact: string): void {
-      if (!isLocal(contact)) sendPresenceTo(user, contact);
+    /** Sends the user's current presence (or unavailable) from every available resource to one JID. */
+    function sendPresenceTo(user: string, to: string, type?: 'unavailable'): void {
+      sendPresences(presencesOf(user), to, type);
     }
 
     function routeFromUser(user: string, to: string, type: SubscriptionType): void {
@@ -103,7 +112,8 @@ export default defineModule({
 
     // ---- outbound: stanzas from the user's clients (§3.1.2, §3.2.2, §3.3.2, §3.4, §4.6) ----
 
-    async function outboundSubscription(event: StanzaEvent, type: SubscriptionType): Promise<void> {
+    /** `presences`: the user's available presence when the stanza arrived (see presencesOf). */
+    async function outboundSubscription(event: StanzaEvent, type: SubscriptionType, presences: Element[]): Promise<void> {
       const user = event.from.local;
       const contact = event.to.bare;
       if (contact === bareOf(user)) return; // one's own presence needs no subscription
@@ -144,7 +154,9 @@ export default defineModule({
             await save(roster, item);
             await requests.set(host.name, user, contact, null);
             router.route(stanza);
-            presenceAfterApproval(user, contact);
+            // §3.1.5: then the user's presence, as it was when the user approved. A local contact handles both in
+            // order (its queue), after the approval's roster push (§3.1.6).
+            sendPresences(presences, contact);
           } else if ((sub === 'none' || sub === 'to') && !item.approved) {
             // §3.4: pre-approval; nothing is routed.
             item.approved = true;
@@ -161,7 +173,7 @@ export default defineModule({
             await save(roster, item);
             await requests.set(host.name, user, contact, null);
             // §3.2.2: the contact sees the user go unavailable while still subscribed, before the cancellation.
-            sendPresenceTo(user, contact, 'unavailable');
+            sendPresences(presences, contact, 'unavailable');
             router.route(stanza);
           } else if (existing?.pendingIn) {
             // Denying a request.
@@ -181,7 +193,8 @@ export default defineModule({
     function outboundPresence(event: StanzaEvent): true | undefined {
       const type = event.stanza.attrs.type;
       if (isSubscription(type)) {
-        outboundSubscription(event, type).catch(fail);
+        const presences = type === 'subscribed' || type === 'unsubscribed' ? presencesOf(event.from.local) : [];
+        queues.run(event.from.bare, () => outboundSubscription(event, type, presences)).catch(fail);
         return true;
       }
       // §4.6: directed presence to someone not subscribed is remembered, to send unavailable later.
@@ -228,7 +241,7 @@ export default defineModule({
             item.approved = false;
             await save(roster, item);
             routeFromUser(user, contact, 'subscribed');
-            presenceAfterApproval(user, contact);
+            sendPresenceTo(user, contact);
           } else if (!item.pendingIn) {
             // A.3.1: Pending In; the request waits for the user's answer, and is kept for later logins.
             item.pendingIn = true;
@@ -259,11 +272,10 @@ export default defineModule({
           if (item.ask) {
             item.subscription = sub === 'from' ? 'both' : 'to';
             item.ask = false;
-            // §3.1.6: the approval reaches the interested resources before the roster push (a MUST).
+            // §3.1.6: the approval reaches the interested resources before the roster push (a MUST); the
+            // approving contact's presence comes next, in this account's queue.
             deliverToInterested(user, stanza);
             await save(roster, item);
-            // …and then the approving contact's presence, when it is ours to send (see presenceAfterApproval).
-            if (isLocal(contact)) sendPresenceFrom(contact, bareOf(user));
           }
           return;
         case 'unsubscribed':
@@ -303,12 +315,18 @@ export default defineModule({
 
     function inboundPresence(event: StanzaEvent): true | undefined {
       const type = event.stanza.attrs.type;
+      const bare = event.to.bare;
       if (isSubscription(type)) {
-        inboundSubscription(event, type).catch(fail);
+        queues.run(bare, () => inboundSubscription(event, type)).catch(fail);
         return true;
       }
       if (type === 'probe') {
-        answerProbe(event).catch(fail);
+        queues.run(bare, () => answerProbe(event)).catch(fail);
+        return true;
+      }
+      // Presence must not overtake the account's subscription work before it (an approval and its push).
+      if (queues.busy(bare)) {
+        queues.run(bare, () => deliverPresence(event)).catch(fail);
         return true;
       }
       return undefined;
@@ -350,9 +368,9 @@ export default defineModule({
           copy.attrs.to = own.jid.full;
           own.send(copy);
         }
-        const cached = rosters.cached(host.name, session.jid.local);
+        const cached = queues.busy(session.jid.bare) ? undefined : rosters.cached(host.name, session.jid.local);
         if (cached) broadcast(session, stanza, cached);
-        else rosters.get(host.name, session.jid.local).then((roster) => broadcast(session, stanza, roster), fail);
+        else queues.run(session.jid.bare, async () => broadcast(session, stanza, await rosters.get(host.name, session.jid.local))).catch(fail);
         return true;
       },
       0,
@@ -361,15 +379,15 @@ export default defineModule({
     // §4.2.2 and §3.1.3: a session's first available presence probes the contacts it is subscribed to,
     // hears the user's other resources, and gets the subscription requests still waiting for an answer.
     m.hook('presence/initial', ({ session }: { session: Session }) => {
-      (async () => {
+      for (const other of m.server.sessions.resources(session.jid.bare)) {
+        if (other === session || !other.presence) continue;
+        const copy = other.presence.clone();
+        copy.attrs.from = other.jid.full;
+        copy.attrs.to = session.jid.full;
+        session.send(copy);
+      }
+      queues.run(session.jid.bare, async () => {
         const user = session.jid.local;
-        for (const other of m.server.sessions.resources(session.jid.bare)) {
-          if (other === session || !other.presence) continue;
-          const copy = other.presence.clone();
-          copy.attrs.from = other.jid.full;
-          copy.attrs.to = session.jid.full;
-          session.send(copy);
-        }
         const roster = await rosters.get(host.name, user);
         for (const item of roster.items.values()) {
           if (item.subscription === 'to' || item.subscription === 'both') router.route(xml('presence', { type: 'probe', from: bareOf(user), to: item.jid }));
@@ -379,7 +397,7 @@ export default defineModule({
           request.attrs.to = session.jid.full;
           session.send(request);
         }
-      })().catch(fail);
+      }).catch(fail);
       return undefined;
     });
 
