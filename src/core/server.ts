@@ -44,7 +44,12 @@ export interface Closable {
   close(condition?: StreamErrorCondition, text?: string): void;
   /** Resolves when the connection has flushed and closed. */
   readonly closed: Promise<void>;
+  /** Frees what the connection can rebuild (parser buffers) if it has been quiet since `quietSince` (ms since the epoch). */
+  hibernate?(quietSince: number): void;
 }
+
+/** Connections quiet for this long give back their parser's memory (StreamParser.hibernate). */
+const HIBERNATE_AFTER_MS = 10_000;
 
 export class ConfigurationError extends Error {}
 
@@ -61,6 +66,7 @@ export class Server {
   readonly accountThrottle: AuthThrottle;
   private pendingIqs = new Map<string, { resolve: (stanza: Element) => void; timer: NodeJS.Timeout }>();
   private shuttingDown = false;
+  private readonly hibernation: NodeJS.Timeout;
 
   constructor(
     readonly options: ServerOptions,
@@ -77,6 +83,11 @@ export class Server {
     const throttle = { maxFailures: options.authThrottle.maxFailures, windowMs: options.authThrottle.windowMs };
     this.ipThrottle = new AuthThrottle(throttle);
     this.accountThrottle = new AuthThrottle(throttle);
+    this.hibernation = setInterval(() => {
+      const quietSince = Date.now() - HIBERNATE_AFTER_MS;
+      for (const connection of this.connections) connection.hibernate?.(quietSince);
+    }, HIBERNATE_AFTER_MS / 2);
+    this.hibernation.unref();
     for (const name of options.hosts) {
       const host = new Host(name, this, log);
       installDefaultDelivery(host);
@@ -182,6 +193,7 @@ export class Server {
   async shutdown(): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
+    clearInterval(this.hibernation);
     const closing = [...this.connections].map((c) => {
       c.close('system-shutdown', 'The server is shutting down');
       return c.closed;

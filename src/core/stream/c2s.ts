@@ -107,13 +107,11 @@ export class ClientStream implements Closable {
   private pending: Element[] = [];
   private resolveClosed!: () => void;
   readonly closed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
-  private log: Logger;
 
   constructor(
     private server: Server,
     private connection: Connection,
   ) {
-    this.log = server.log.child({ remote: connection.remoteAddress });
     const limits = server.options.limits;
     this.parser = new StreamParser(
       {
@@ -127,6 +125,22 @@ export class ClientStream implements Closable {
     this.negotiationTimer = setTimeout(() => this.close('connection-timeout', 'Stream negotiation took too long'), limits.connectionTimeout * 1000);
     this.negotiationTimer.unref();
     server.connections.add(this);
+  }
+
+  /**
+   * A logger with this stream's address, account and resource. Made when something is logged rather than kept:
+   * three child loggers per connection cost more memory than an idle session needs otherwise.
+   */
+  private get log(): Logger {
+    const bindings: Record<string, string> = { remote: this.connection.remoteAddress };
+    if (this.username !== null) bindings.user = `${this.username}@${this.host!.name}`;
+    if (this.session) bindings.resource = this.session.jid.resource;
+    return this.server.log.child(bindings);
+  }
+
+  /** Frees the XML parser's buffers if the client has been quiet since `quietSince` (ms since the epoch). */
+  hibernate(quietSince: number): void {
+    if (this.lastReceived <= quietSince) this.parser.hibernate();
   }
 
   /** Bytes from the transport. */
@@ -406,7 +420,6 @@ export class ClientStream implements Closable {
     this.parser.reset();
     this.headerSent = false;
     this.state = 'awaiting-header';
-    this.log = this.log.child({ user: accountKey });
     this.log.info('authenticated');
   }
 
@@ -447,7 +460,6 @@ export class ClientStream implements Closable {
     this.negotiationTimer = null;
     this.connection.write(iqResult(iq, xml('bind', { xmlns: NS.bind }, xml('jid', {}, jid.full))).toString());
     this.server.addSession(this.session);
-    this.log = this.log.child({ resource });
   }
 
   /** XEP-0198 §5: binds this authenticated stream to a session of the same account that a module kept. */
@@ -461,7 +473,6 @@ export class ClientStream implements Closable {
     this.state = 'bound';
     if (this.negotiationTimer) clearTimeout(this.negotiationTimer);
     this.negotiationTimer = null;
-    this.log = this.log.child({ resource: session.jid.resource });
     this.log.info('session resumed');
     return true;
   }

@@ -102,6 +102,55 @@ test('chunking at every byte offset (and byte by byte) gives identical events', 
   assert.deepEqual(plain(str.events), expected, 'string chunks');
 });
 
+test('hibernate() between stanzas frees saxes; the next write goes on with the same namespaces, limits and events', () => {
+  const bytes = Buffer.from(SAMPLE);
+  const expected = plain(parseAll(SAMPLE).events);
+  // Split anywhere and try to hibernate after the first part: it works only at a boundary between stanzas, and
+  // the events never change.
+  let hibernated = 0;
+  for (let i = 0; i <= bytes.length; i++) {
+    const { parser, events } = setup();
+    parser.write(bytes.subarray(0, i));
+    if (parser.hibernate()) hibernated++;
+    parser.write(bytes.subarray(i));
+    assert.deepEqual(plain(events), expected, `hibernated at byte ${i}`);
+  }
+  assert.ok(hibernated >= 5, `hibernated at ${hibernated} offsets`);
+
+  // Mid-stanza, or before the stream header, it refuses.
+  const partial = setup();
+  assert.equal(partial.parser.hibernate(), false);
+  partial.parser.write(HEADER + "<message><body>hel");
+  assert.equal(partial.parser.hibernate(), false);
+  partial.parser.write("lo</body></message>");
+  assert.equal(partial.parser.hibernate(), true);
+
+  // Root-declared prefixes still resolve, and the size limit still counts from the last boundary.
+  const root = "<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback'>";
+  const prefixed = setup({ maxStanzaBytes: 60 });
+  prefixed.parser.write(root + ' ');
+  assert.equal(prefixed.parser.hibernate(), true);
+  prefixed.parser.write("<db:verify id='1'>k</db:verify>");
+  assert.equal(prefixed.parser.hibernate(), true);
+  prefixed.parser.write("<message><body>" + 'x'.repeat(60) + '</body></message>');
+  const [verify] = prefixed.stanzas();
+  assert.equal(verify.ns, 'jabber:server:dialback');
+  assert.deepEqual(verify.attrs, { id: '1', 'xmlns:db': 'jabber:server:dialback' });
+  assert.equal(prefixed.errors()[0]?.condition, 'policy-violation');
+
+  // A stream end and malformed input after hibernation are reported as ever.
+  const ended = setup();
+  ended.parser.write(HEADER);
+  assert.equal(ended.parser.hibernate(), true);
+  ended.parser.write('</stream:stream>');
+  assert.equal(ended.events.at(-1)?.type, 'end');
+  const broken = setup();
+  broken.parser.write(HEADER);
+  assert.equal(broken.parser.hibernate(), true);
+  broken.parser.write('<message></iq>');
+  assert.equal(broken.errors()[0]?.condition, 'not-well-formed');
+});
+
 test('the sample stream parses into the expected trees', () => {
   const { events, stanzas } = parseAll(SAMPLE);
   const start = events[0];

@@ -51,6 +51,18 @@ const ABORT = { abort: true };
 /** saxes gets long chunks in slices of this many UTF-16 units, so limits are checked before it buffers much more than a slice. */
 const SLICE = 16384;
 const NO_CHILDREN: Node[] = [];
+/** saxes' state between markup in element content (its S_TEXT): nothing half-read. */
+const SAXES_TEXT_STATE = 13;
+/** Checked once, like handlerSlotsWork: a saxes release that numbers its states differently only loses hibernation. */
+const textStateKnown = ((): boolean => {
+  const probe = new SaxesParser({ xmlns: true });
+  probe.write('<a>');
+  return (probe as unknown as { state: number }).state === SAXES_TEXT_STATE;
+})();
+
+function escapeAttrValue(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/'/g, '&apos;');
+}
 
 /** saxes' private handler fields, the ones its on() assigns. */
 interface SaxesHandlerSlots {
@@ -91,8 +103,17 @@ const handlerSlotsWork = ((): boolean => {
 export class StreamParser {
   private readonly handlers: StreamParserHandlers;
   private readonly limits: ParserLimits;
-  private saxes!: SaxesParser<SaxesNSOptions>;
-  private decoder!: TextDecoder;
+  /** Both null while the parser hibernates (see hibernate()). */
+  private saxes: SaxesParser<SaxesNSOptions> | null = null;
+  private decoder: TextDecoder | null = null;
+  /** The text handler, bound to this parser, while saxes exists. */
+  private textHandler: ((text: string) => void) | undefined;
+  /** The root's qualified name, to open it again after hibernation. */
+  private rootName = '';
+  /** True while the root is opened again after hibernation: no streamStart for it. */
+  private waking = false;
+  /** The last UTF-16 unit written: hibernation waits for a '>' or whitespace. */
+  private lastUnit = 0;
   /** Bumped whenever the parser's life changes (error, reset, close): a callback that bumped it aborts the write in progress. */
   private epoch = 0;
   private stopped = false;
@@ -147,12 +168,13 @@ export class StreamParser {
     try {
       let str: string;
       let ascii: boolean;
+      if (this.saxes === null) this.wake();
       if (typeof chunk === 'string') {
         str = chunk;
         ascii = Buffer.byteLength(str) === str.length;
       } else {
         try {
-          str = this.decoder.decode(chunk, { stream: true });
+          str = this.decoder!.decode(chunk, { stream: true });
         } catch {
           // XML 1.0 §4.3.3: bytes that are not legal in the entity's encoding are a fatal error.
           this.fail('not-well-formed', 'invalid UTF-8 in the stream (RFC 6120 §11.6)');
@@ -167,7 +189,8 @@ export class StreamParser {
       this.chunkAscii = ascii;
       this.cursorIdx = 0;
       this.cursorBytes = 0;
-      const saxes = this.saxes;
+      this.lastUnit = str.charCodeAt(len - 1);
+      const saxes = this.saxes!;
       if (len <= SLICE) {
         saxes.write(str);
         this.afterSlice(len);
@@ -209,6 +232,8 @@ export class StreamParser {
     this.prefixedAttrs = false;
     this.rootDecls = {};
     this.streamPrefix = '';
+    this.rootName = '';
+    this.waking = false;
     this.chunk = '';
     this.chunkBase = 0;
     this.chunkBaseBytes = 0;
@@ -232,34 +257,78 @@ export class StreamParser {
     this.chunk = '';
   }
 
+  /**
+   * Frees saxes, the decoder and their handlers while the connection is idle between two stanzas (about 3 KiB a
+   * connection); the next write() starts a new saxes inside the same stream, as if nothing happened. False when
+   * that is not possible now: input stopped inside a stanza, or the stream is not open.
+   */
+  hibernate(): boolean {
+    if (this.saxes === null) return true;
+    const unit = this.lastUnit;
+    const atBoundary = unit === 0x3e || unit === 0x20 || unit === 0x0a || unit === 0x0d || unit === 0x09;
+    if (this.stopped || this.level !== 1 || this.stanzaStartBytes !== -1 || this.pendingStanza !== null || this.pendingEnd || !atBoundary) return false;
+    if (!textStateKnown || (this.saxes as unknown as { state: number }).state !== SAXES_TEXT_STATE) return false;
+    this.saxes = null;
+    this.decoder = null;
+    this.textHandler = undefined;
+    return true;
+  }
+
+  /** Opens the stream root again in a new saxes, with the root's namespace declarations, without telling anyone. */
+  private wake(): void {
+    this.saxes = this.createSaxes();
+    this.decoder = new TextDecoder('utf-8', { fatal: true });
+    let primer = '<' + this.rootName;
+    for (const prefix in this.rootDecls) primer += (prefix === '' ? ' xmlns' : ' xmlns:' + prefix) + "='" + escapeAttrValue(this.rootDecls[prefix]!) + "'";
+    primer += '>';
+    this.level = 0;
+    this.waking = true;
+    this.saxes.write(primer);
+    this.waking = false;
+    // saxes positions count the primer; the stream's byte offsets go on from where they were.
+    this.chunkBase = primer.length;
+  }
+
   private createSaxes(): SaxesParser<SaxesNSOptions> {
     // XMPP is XML 1.0 (RFC 6120 §11): a declaration saying 1.1 must not switch on XML 1.1 character rules.
     const saxes = new SaxesParser<SaxesNSOptions>({ xmlns: true, forceXMLVersion: true, defaultXMLVersion: '1.0' });
+    // Bound here rather than once per parser, so that a hibernating parser holds none of them.
+    const onXmlDecl = this.onXmlDecl.bind(this);
+    const onDoctype = this.onDoctype.bind(this);
+    const onProcessingInstruction = this.onProcessingInstruction.bind(this);
+    const onComment = this.onComment.bind(this);
+    const onOpenTagStart = this.onOpenTagStart.bind(this);
+    const onAttribute = this.onAttribute.bind(this);
+    const onOpenTag = this.onOpenTag.bind(this);
+    const onCloseTag = this.onCloseTag.bind(this);
+    const onCData = this.onCData.bind(this);
+    const onError = this.onError.bind(this);
+    this.textHandler = this.onText.bind(this);
     if (handlerSlotsWork) {
       // See handlerSlotsWork: named stores keep the parser object in V8's fast mode.
       const slots = saxes as unknown as SaxesHandlerSlots;
-      slots.xmldeclHandler = this.onXmlDecl;
-      slots.doctypeHandler = this.onDoctype;
-      slots.piHandler = this.onProcessingInstruction;
-      slots.commentHandler = this.onComment;
-      slots.openTagStartHandler = this.onOpenTagStart;
-      slots.attributeHandler = this.onAttribute;
-      slots.openTagHandler = this.onOpenTag;
-      slots.closeTagHandler = this.onCloseTag;
-      slots.cdataHandler = this.onCData;
-      slots.errorHandler = this.onError;
+      slots.xmldeclHandler = onXmlDecl;
+      slots.doctypeHandler = onDoctype;
+      slots.piHandler = onProcessingInstruction;
+      slots.commentHandler = onComment;
+      slots.openTagStartHandler = onOpenTagStart;
+      slots.attributeHandler = onAttribute;
+      slots.openTagHandler = onOpenTag;
+      slots.closeTagHandler = onCloseTag;
+      slots.cdataHandler = onCData;
+      slots.errorHandler = onError;
       slots.textHandler = undefined;
     } else {
-      saxes.on('xmldecl', this.onXmlDecl);
-      saxes.on('doctype', this.onDoctype);
-      saxes.on('processinginstruction', this.onProcessingInstruction);
-      saxes.on('comment', this.onComment);
-      saxes.on('opentagstart', this.onOpenTagStart);
-      saxes.on('attribute', this.onAttribute);
-      saxes.on('opentag', this.onOpenTag);
-      saxes.on('closetag', this.onCloseTag);
-      saxes.on('cdata', this.onCData);
-      saxes.on('error', this.onError);
+      saxes.on('xmldecl', onXmlDecl);
+      saxes.on('doctype', onDoctype);
+      saxes.on('processinginstruction', onProcessingInstruction);
+      saxes.on('comment', onComment);
+      saxes.on('opentagstart', onOpenTagStart);
+      saxes.on('attribute', onAttribute);
+      saxes.on('opentag', onOpenTag);
+      saxes.on('closetag', onCloseTag);
+      saxes.on('cdata', onCData);
+      saxes.on('error', onError);
     }
     // No 'text' handler between stanzas: saxes then does not accumulate whitespace keepalives at all.
     // It is switched on while a stanza is open.
@@ -268,7 +337,7 @@ export class StreamParser {
 
   private setTextHandler(handler: ((text: string) => void) | undefined): void {
     if (handlerSlotsWork) (this.saxes as unknown as SaxesHandlerSlots).textHandler = handler;
-    else if (handler) this.saxes.on('text', handler);
+    else if (handler) this.saxes!.on('text', handler);
     else this.setTextHandler(undefined);
   }
 
@@ -276,26 +345,26 @@ export class StreamParser {
 
   // The XML declaration is the one processing-instruction-like construct RFC 6120 §11.1 allows
   // (saxes only accepts it at the very start of the stream).
-  private readonly onXmlDecl = (decl: XMLDecl): void => {
+  private onXmlDecl(decl: XMLDecl): void {
     const encoding = decl.encoding;
     // RFC 6120 §11.6: UTF-8 only. §4.9.3.1 allows bad-format here but RECOMMENDS the specific condition, §4.9.3.22.
     if (encoding !== undefined && encoding.toLowerCase() !== 'utf-8') this.fail('unsupported-encoding', `unsupported encoding ${encoding}: XMPP streams are UTF-8 (RFC 6120 §11.6)`);
-  };
+  }
 
   // RFC 6120 §11.1: no DTDs, processing instructions or comments.
-  private readonly onDoctype = (): void => {
+  private onDoctype(): void {
     this.fail('restricted-xml', 'a DOCTYPE is not allowed in an XML stream (RFC 6120 §11.1)');
-  };
+  }
 
-  private readonly onProcessingInstruction = (): void => {
+  private onProcessingInstruction(): void {
     this.fail('restricted-xml', 'processing instructions are not allowed in an XML stream (RFC 6120 §11.1)');
-  };
+  }
 
-  private readonly onComment = (): void => {
+  private onComment(): void {
     this.fail('restricted-xml', 'comments are not allowed in an XML stream (RFC 6120 §11.1)');
-  };
+  }
 
-  private readonly onOpenTagStart = (tag: SaxesStartTagNS): void => {
+  private onOpenTagStart(tag: SaxesStartTagNS): void {
     if (this.pendingStanza !== null || this.pendingEnd) this.flush();
     const depth = this.level;
     if (depth > this.limits.maxDepth) this.fail('policy-violation', `elements nested too deep (limit ${this.limits.maxDepth})`);
@@ -305,11 +374,11 @@ export class StreamParser {
     if (depth === 1) {
       // saxes has read '<', the name and one character after it.
       const name = tag.name;
-      this.stanzaStartBytes = this.bytesAt(this.saxes.position) - utf8Length(name, 0, name.length) - 2;
+      this.stanzaStartBytes = this.bytesAt(this.saxes!.position) - utf8Length(name, 0, name.length) - 2;
     }
-  };
+  }
 
-  private readonly onAttribute = (attr: SaxesAttributeNSIncomplete): void => {
+  private onAttribute(attr: SaxesAttributeNSIncomplete): void {
     if (++this.attrCount > this.limits.maxAttributes) this.fail('policy-violation', `too many attributes on one element (limit ${this.limits.maxAttributes})`);
     const name = attr.name;
     // A plain assignment to "__proto__" would set the prototype instead of keeping the attribute.
@@ -317,14 +386,16 @@ export class StreamParser {
     else this.attrs[name] = attr.value;
     const prefix = attr.prefix;
     if (prefix !== '' && prefix !== 'xmlns' && prefix !== 'xml') this.prefixedAttrs = true;
-  };
+  }
 
-  private readonly onOpenTag = (tag: SaxesTagNS): void => {
+  private onOpenTag(tag: SaxesTagNS): void {
     const depth = this.level++;
     if (depth === 0) {
+      if (this.waking) return;
       this.rootDecls = tag.ns;
       this.streamPrefix = tag.prefix;
-      this.boundaryBytes = this.bytesAt(this.saxes.position);
+      this.rootName = tag.name;
+      this.boundaryBytes = this.bytesAt(this.saxes!.position);
       const epoch = this.epoch;
       this.handlers.streamStart(tag.name, this.attrs, tag.uri);
       if (epoch !== this.epoch) throw ABORT;
@@ -333,7 +404,7 @@ export class StreamParser {
     const element = new Element(tag.name, this.attrs, NO_CHILDREN, tag.uri);
     const stack = this.stack;
     if (depth === 1) {
-      this.setTextHandler(this.onText);
+      this.setTextHandler(this.textHandler);
     } else {
       const parent = stack[stack.length - 1];
       element.parent = parent;
@@ -341,27 +412,27 @@ export class StreamParser {
     }
     stack.push(element);
     if (tag.prefix !== '' || this.prefixedAttrs) this.bindRootPrefixes(tag);
-  };
+  }
 
-  private readonly onText = (text: string): void => {
+  private onText(text: string): void {
     // Only registered while a stanza is open; text between stanzas (keepalives) is never seen.
     const children = this.stack[this.stack.length - 1].children;
     const last = children.length - 1;
     // Merge with a preceding text or CDATA node so the tree does not depend on how the input was split.
     if (last >= 0 && typeof children[last] === 'string') children[last] = (children[last] as string) + text;
     else children.push(text);
-  };
+  }
 
   // CDATA sections are not restricted by RFC 6120 §11.1: their content is ordinary text.
-  private readonly onCData = (text: string): void => {
+  private onCData(text: string): void {
     if (this.pendingStanza !== null || this.pendingEnd) this.flush();
     if (this.level >= 2 && text.length !== 0) this.onText(text);
-  };
+  }
 
-  private readonly onCloseTag = (): void => {
+  private onCloseTag(): void {
     if (this.pendingStanza !== null || this.pendingEnd) this.flush();
     const depth = --this.level;
-    const position = this.saxes.position;
+    const position = this.saxes!.position;
     if (depth === 0) {
       this.pendingEnd = true;
       this.pendingPos = position;
@@ -376,11 +447,11 @@ export class StreamParser {
     this.boundaryBytes = end;
     this.pendingStanza = element;
     this.pendingPos = position;
-  };
+  }
 
-  private readonly onError = (err: Error): void => {
+  private onError(err: Error): void {
     // An error at the very position of a pending close tag means that close tag did not match.
-    if ((this.pendingStanza !== null || this.pendingEnd) && this.saxes.position !== this.pendingPos) this.flush();
+    if ((this.pendingStanza !== null || this.pendingEnd) && this.saxes!.position !== this.pendingPos) this.flush();
     this.pendingStanza = null;
     this.pendingEnd = false;
     const message = err.message;
@@ -388,7 +459,7 @@ export class StreamParser {
     // as it ignores DTDs), or a DOCTYPE that saxes rejects itself because it comes after the root.
     if (message.endsWith('undefined entity.') || message.endsWith('inappropriately located doctype declaration.')) this.fail('restricted-xml', message);
     this.fail('not-well-formed', message);
-  };
+  }
 
   // --- helpers -----------------------------------------------------------------------------
 
