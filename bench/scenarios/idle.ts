@@ -24,8 +24,11 @@ export async function idle(job: Job): Promise<JobResult> {
   const users = Array.from({ length: n }, (_, i) => plainUser(i + 1));
   const { clients, failures, firstError, seconds } = await loginAll(job, users, 100, 600_000);
   log(`idle ${n}: ${clients.length} online in ${seconds.toFixed(1)} s, ${failures} failed${firstError ? ` (${firstError})` : ''}`);
-  // Let the server settle (timers, buffers, a GC or two), then take the highest of a few samples.
-  await sleep(job.quick ? 1000 : 3000);
+  // Idle means idle: the sessions stay quiet for a minute before the server's memory is read. Servers treat quiet
+  // connections differently (Quire frees their parser buffers after 10 s), and garbage-collected runtimes give
+  // memory back lazily (V8's memory reducer runs about 40 s after allocation stops), so the memory a server holds
+  // for idle sessions is what it holds once that is done. Then the highest of a few samples.
+  await sleep(job.quick ? 1000 : 60_000);
   let after = 0;
   for (let i = 0; i < 5; i++) {
     after = Math.max(after, rssKiB(job.serverPid));

@@ -13,6 +13,9 @@ import { allUsers, rosters, type Layout } from '../lib/layout.js';
 import { alive, freePort, spawnPinned, stopGroup, waitForXmpp } from '../lib/proc.js';
 import type { RunningServer, ServerAdapter } from './types.js';
 
+/** What the peers run too: RFC 6121 IM, the everyday XEPs, PubSub and PEP. */
+const BENCH_MODULES = ['roster', 'presence', 'disco', 'caps', 'offline', 'vcard', 'private', 'blocking', 'last', 'ping', 'version', 'time', 'pubsub', 'pep'];
+
 /** dist/ (or the folder tsc wrote to): this file is <out>/bench/servers/quire.js. */
 const OUT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -22,6 +25,9 @@ export class QuireServer implements ServerAdapter {
   private configPath = '';
   private port = 0;
   private domain = '';
+
+  /** With a folder, the server writes a V8 CPU profile there when it stops (`--profile`). */
+  constructor(private profileDir: string | null = null) {}
 
   version(): string {
     return `Quire ${QUIRE_VERSION} (Node.js ${process.versions.node})`;
@@ -33,8 +39,9 @@ export class QuireServer implements ServerAdapter {
     this.port = await freePort();
     this.domain = layout.domain;
     this.configPath = join(this.dir, 'quire.yaml');
-    // No modules key: every module Quire enables by default, as a fresh install has (PubSub and PEP included
-    // once they exist). No TLS requirement, so that the login scenario can run with and without STARTTLS; no
+    // The same features as the peers' configs (bench/servers/prosody.ts, ejabberd.ts), so that every server does
+    // the same work per stanza: Quire's defaults add XEP-0313 archiving, carbons, stream management, CSI and
+    // stanza ids, which the 'messages' scenario's 'mam' variant measures on all three. No TLS requirement, so that the login scenario can run with and without STARTTLS; no
     // per-connection rate limit or failure throttle, as for the peers.
     writeFileSync(
       this.configPath,
@@ -50,6 +57,7 @@ export class QuireServer implements ServerAdapter {
         'limits:',
         '  connection_timeout: 120',
         '  rate: { bytes_per_second: 1073741824, burst: 1073741824 }',
+        `modules: [${BENCH_MODULES.join(', ')}]`,
         'log: { level: warn, format: json }',
         '',
       ].join('\n'),
@@ -79,7 +87,8 @@ export class QuireServer implements ServerAdapter {
 
   async start(cpu: string | null): Promise<RunningServer> {
     const main = join(OUT_ROOT, 'src', 'cli', 'main.js');
-    const child = spawnPinned(process.execPath, [main, 'start', '--config', this.configPath], { cpu, logFile: join(this.dir, 'quire.log'), cwd: this.dir });
+    const profile = this.profileDir ? ['--cpu-prof', '--cpu-prof-dir', this.profileDir] : [];
+    const child = spawnPinned(process.execPath, [...profile, main, 'start', '--config', this.configPath], { cpu, logFile: join(this.dir, 'quire.log'), cwd: this.dir });
     const pid = child.pid!;
     await waitForXmpp('127.0.0.1', this.port, this.domain, 60_000, () => alive(pid));
     return { pid, host: '127.0.0.1', port: this.port, domain: this.domain, stop: () => stopGroup(pid, 15_000) };
