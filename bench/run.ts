@@ -86,7 +86,8 @@ function say(line: string): void {
 /** Scenario variants in table order. */
 function variants(scenario: ScenarioName, quick: boolean): string[] {
   switch (scenario) {
-    case 'idle': return quick ? ['100', '200'] : ['1000', '5000', '10000'];
+    // One run climbs the whole ladder (see scenarios/idle.ts).
+    case 'idle': return [quick ? '100,200' : '1000,5000,10000'];
     case 'login': return ['plain', 'starttls'];
     case 'fanout': return ['pubsub', 'pep'];
     default: return [''];
@@ -126,13 +127,15 @@ interface Row {
 
 function rowsFor(scenario: ScenarioName, variant: string): Row[] {
   const key = `${scenario}/${variant}`;
-  const n = Number(variant).toLocaleString('en-US');
   switch (scenario) {
-    case 'idle': {
-      const rows: Row[] = [{ key, figure: 'rss_per_session_kib', label: `idle ${n}: server RSS per session (KiB)`, better: 'lower' }];
-      rows.push({ key, figure: 'rss_mib', label: `idle ${n}: server RSS (MiB)`, better: 'lower' });
-      return rows;
-    }
+    case 'idle':
+      return variant.split(',').flatMap((step): Row[] => {
+        const n = Number(step).toLocaleString('en-US');
+        return [
+          { key, figure: `rss_per_session_kib_${step}`, label: `idle ${n}: server RSS per session (KiB)`, better: 'lower' },
+          { key, figure: `rss_mib_${step}`, label: `idle ${n}: server RSS (MiB)`, better: 'lower' },
+        ];
+      });
     case 'login':
       return [
         { key, figure: 'logins_per_s', label: `login ${variant === 'starttls' ? 'with STARTTLS' : 'without TLS'}: sessions/s`, better: 'higher' },
@@ -197,7 +200,20 @@ function renderSaved(files: string): void {
   // Several files (comma-separated) are merged server by server, e.g. peers measured in a separate session.
   type Saved = { head?: string[]; servers?: string[]; plan?: { scenario: ScenarioName; variant: string }[]; results: Record<string, Record<string, JobResult[]>> };
   const all = files.split(',').map((file) => JSON.parse(readFileSync(file, 'utf8')) as Saved);
-  const saved: Saved = { head: all.find((s) => s.head)?.head, plan: all.find((s) => s.plan)?.plan, servers: all.flatMap((s) => s.servers ?? Object.keys(s.results)), results: Object.assign({}, ...all.map((s) => s.results)) as Saved['results'] };
+  // A scenario in a later file replaces that scenario's rows (and results) of the earlier ones.
+  let mergedPlan: { scenario: ScenarioName; variant: string }[] | undefined;
+  for (const s of all) {
+    if (!s.plan) continue;
+    const replaced = new Set(s.plan.map((p) => p.scenario));
+    mergedPlan = [...(mergedPlan ?? []).filter((p) => !replaced.has(p.scenario)), ...s.plan];
+    for (const earlier of all.slice(0, all.indexOf(s))) {
+      for (const byKey of Object.values(earlier.results)) for (const key of Object.keys(byKey)) if (replaced.has(key.split('/')[0] as ScenarioName)) delete byKey[key];
+    }
+  }
+  mergedPlan?.sort((a, b) => SCENARIOS.indexOf(a.scenario) - SCENARIOS.indexOf(b.scenario));
+  const saved: Saved = { head: all.find((s) => s.head)?.head, plan: mergedPlan, servers: [...new Set(all.flatMap((s) => s.servers ?? Object.keys(s.results)))], results: {} };
+  // Later files win scenario by scenario, so a scenario measured again replaces only itself.
+  for (const s of all) for (const [server, byKey] of Object.entries(s.results)) saved.results[server] = { ...saved.results[server], ...byKey };
   const file = files;
   const servers = saved.servers ?? Object.keys(saved.results);
   const plan =
