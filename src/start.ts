@@ -13,6 +13,7 @@ import { createBackend } from './storage/index.js';
 import type { StorageBackend } from './core/storage-api.js';
 import { readCertificate, selfSignedCertificate, hostsNotCovered, type CertificatePair } from './transports/certs.js';
 import { listenTcp } from './transports/tcp.js';
+import { attachHttp, HttpService } from './http/service.js';
 import { QUIRE_VERSION } from './version.js';
 
 export interface RunningServer {
@@ -98,6 +99,8 @@ export async function startServer(loaded: LoadedConfig, options: StartOptions = 
     storage,
     log,
   );
+  const http = new HttpService(server, { publicUrl: config.http.public_url ?? undefined, trustProxy: config.http.trust_proxy, maxBodySize: config.http.max_body_size });
+  attachHttp(server, http);
   try {
     await server.loadModules(availableModules, enabled);
   } catch (err) {
@@ -122,8 +125,18 @@ export async function startServer(loaded: LoadedConfig, options: StartOptions = 
       ports[spec.name] = (listener.address() as AddressInfo).port;
       log.info({ listener: spec.name, address: spec.listener.host, port: ports[spec.name] }, 'listening');
     }
+    // The web listeners open only when an enabled module serves HTTP.
+    if (http.hasRoutes) {
+      const web = [
+        { name: 'http', listener: config.listeners.http, tls: null },
+        { name: 'https', listener: config.listeners.https, tls: { cert: certificate.cert, key: certificate.key } },
+      ].filter((w) => w.listener.enabled);
+      Object.assign(ports, await http.listen(web.map((w) => ({ name: w.name, host: w.listener.host, port: w.listener.port, tls: w.tls }))));
+      for (const w of web) log.info({ listener: w.name, address: w.listener.host, port: ports[w.name] }, 'listening');
+    }
   } catch (err) {
     for (const listener of listeners) listener.close();
+    await http.close();
     await storage.close();
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') throw new ConfigError(`${config.source}: port ${(e as { port?: number }).port ?? ''} is already in use. Fix: stop the other server, or choose another port under listeners.`);
@@ -136,6 +149,7 @@ export async function startServer(loaded: LoadedConfig, options: StartOptions = 
     stopping ??= (async () => {
       log.info('shutting down');
       for (const listener of listeners) listener.close();
+      await http.close();
       await server.shutdown();
       log.info('stopped');
     })();

@@ -87,6 +87,10 @@ function howToConnect(loaded: LoadedConfig, ports: Record<string, number>, selfS
   const host = loaded.config.hosts[0];
   const lines = [`Quire ${QUIRE_VERSION} is serving ${loaded.config.hosts.join(', ')} (config: ${loaded.config.source}, data: ${loaded.config.data_dir})`];
   if (ports.c2s) lines.push(`  Clients connect to ${host}, port ${ports.c2s} (STARTTLS)${ports.c2s_tls ? ` or ${ports.c2s_tls} (direct TLS)` : ''}.`);
+  if (ports.http || ports.https) {
+    const web = [ports.https ? `https://${host}:${ports.https}/` : '', ports.http ? `http://${host}:${ports.http}/` : ''].filter(Boolean);
+    lines.push(`  The web (Storage API, blogs): ${web.join(' and ')}.`);
+  }
   lines.push(`  Create an account:  npm run quire -- user add alice@${host}`);
   if ('register' in loaded.config.modules) lines.push('  or register from your client: in-band registration (XEP-0077) is on.');
   if (selfSigned) lines.push(`  The TLS certificate is self-signed (${certPath}): accept it in your client once, or set tls.cert and tls.key.`);

@@ -24,6 +24,19 @@ listeners:
     enabled: true
     host: '::'
     port: 5223
+  http:                    # the web: Storage API, blogs and feeds (opened only when such a module is enabled)
+    enabled: true
+    host: '::'
+    port: 5280
+  https:                   # the same with TLS, using the certificate below
+    enabled: true
+    host: '::'
+    port: 5281
+
+http:
+  # public_url: https://example.org   # where people reach the web listeners through a proxy; used for links in feeds
+  trust_proxy: false       # trust X-Forwarded-For/-Proto from a reverse proxy in front (then HTTPS there counts as secure)
+  max_body_size: 2097152   # bytes of one request body
 
 tls:
   # Without cert and key, Quire generates a self-signed certificate for the hosts in data_dir.

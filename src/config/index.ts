@@ -42,6 +42,16 @@ export interface QuireConfig {
     c2s: ListenerConfig;
     /** XEP-0368: TLS from the first byte. */
     c2s_tls: ListenerConfig;
+    /** The web (Storage API, blogs), plain and with TLS; opened only when a module serves HTTP. */
+    http: ListenerConfig;
+    https: ListenerConfig;
+  };
+  http: {
+    /** Where people reach the web listeners (for absolute links), or null to take it from each request. */
+    public_url: string | null;
+    trust_proxy: boolean;
+    /** Bytes. */
+    max_body_size: number;
   };
   tls: {
     /** Absolute paths, both set or both null; null means: generate a self-signed certificate in data_dir. */
@@ -121,7 +131,8 @@ function validate(data: unknown, baseDir: string, locator: Locator, source: stri
     hosts: file.hosts,
     data_dir: dataDir,
     storage,
-    listeners: { c2s: { ...file.listeners.c2s }, c2s_tls: { ...file.listeners.c2s_tls } },
+    listeners: { c2s: { ...file.listeners.c2s }, c2s_tls: { ...file.listeners.c2s_tls }, http: { ...file.listeners.http }, https: { ...file.listeners.https } },
+    http: { public_url: file.http.public_url ?? null, trust_proxy: file.http.trust_proxy, max_body_size: file.http.max_body_size },
     tls: {
       cert: file.tls.cert !== undefined ? expandPath(file.tls.cert, base) : null,
       key: file.tls.key !== undefined ? expandPath(file.tls.key, base) : null,

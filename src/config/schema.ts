@@ -220,21 +220,50 @@ const listeners = section(
       {
         c2s: listener('c2s', 5222), // RFC 6120 §14.7: client connections with STARTTLS
         c2s_tls: listener('c2s_tls', 5223), // XEP-0368: client connections with TLS from the first byte
+        // The web: the Storage API and blogs, for modules that serve HTTP (opened only when one is enabled).
+        http: listener('http', 5280),
+        https: listener('https', 5281),
       },
-      mapping('listeners (c2s, c2s_tls)', 'listeners'),
+      mapping('listeners (c2s, c2s_tls, http, https)', 'listeners'),
     )
     .superRefine((l, ctx) => {
-      const a = l.c2s;
-      const b = l.c2s_tls;
-      if (a.enabled && b.enabled && a.port !== 0 && a.port === b.port && a.host === b.host) {
+      const names = ['c2s', 'c2s_tls', 'http', 'https'] as const;
+      for (let i = 1; i < names.length; i++) {
+        const b = l[names[i]!];
+        const clash = names.slice(0, i).find((name) => {
+          const a = l[name];
+          return a.enabled && b.enabled && a.port !== 0 && a.port === b.port && a.host === b.host;
+        });
+        if (!clash) continue;
         ctx.addIssue({
           code: 'custom',
-          path: ['c2s_tls', 'port'],
+          path: [names[i]!, 'port'],
           input: b.port,
-          message: `uses port ${b.port}, which listeners.c2s already uses. Fix: give c2s_tls another port, such as 5223.`,
+          message: `uses port ${b.port}, which listeners.${clash} already uses. Fix: give ${names[i]} another port, such as ${DEFAULT_PORTS[names[i]!]}.`,
         });
       }
     }),
+);
+
+const DEFAULT_PORTS = { c2s: 5222, c2s_tls: 5223, http: 5280, https: 5281 } as const;
+
+const http = section(
+  z
+    .strictObject(
+      {
+        // Where people reach the web listeners, when a reverse proxy or another port stands in front of them: links
+        // in feeds and blogs are made from it. Without it, links use the host and port a request came to.
+        public_url: text('an absolute http(s) URL such as https://example.org', 'public_url: https://example.org')
+          .url()
+          .refine((u) => /^https?:\/\//.test(u), { error: 'expected an http or https URL. Fix: write e.g. https://example.org.' })
+          .optional(),
+        // Trust X-Forwarded-For and X-Forwarded-Proto from the proxy in front (only then does a request that reached the
+        // proxy over HTTPS count as secure for password logins).
+        trust_proxy: bool(false).default(false),
+        max_body_size: intIn(1024, 256 * 1024 * 1024, 'a size in bytes', 2097152).default(2097152),
+      },
+      mapping('HTTP settings (public_url, trust_proxy, max_body_size)', 'http'),
+    ),
 );
 
 const tls = section(
@@ -404,6 +433,7 @@ export const configFileSchema = section(
       data_dir: text('a folder path', './data').min(1).default('./data'),
       storage,
       listeners,
+      http,
       tls,
       auth,
       limits,

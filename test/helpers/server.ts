@@ -21,6 +21,9 @@ export interface TestServer {
   domain: string;
   port: number;
   tlsPort: number;
+  /** The web listeners' ports (0 when no enabled module serves HTTP). */
+  httpPort: number;
+  httpsPort: number;
   dataDir: string;
   /** Creates an account and returns its bare JID. */
   createUser(name: string, password?: string): Promise<string>;
@@ -81,6 +84,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     'listeners:',
     '  c2s: { host: 127.0.0.1, port: 0 }',
     '  c2s_tls: { host: 127.0.0.1, port: 0 }',
+    '  http: { host: 127.0.0.1, port: 0 }',
+    '  https: { host: 127.0.0.1, port: 0 }',
     `tls: { required: ${options.tlsRequired ?? true} }`,
     storage.yaml,
     'log: { level: debug, format: json }',
@@ -95,6 +100,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     domain: 'localhost',
     port: running.ports.c2s,
     tlsPort: running.ports.c2s_tls,
+    httpPort: running.ports.http ?? 0,
+    httpsPort: running.ports.https ?? 0,
     dataDir,
     async createUser(name, password = 'secret-password') {
       await running.server.accounts.create('localhost', name, password);
