@@ -13,8 +13,8 @@ export interface BlogUrls {
   post(post: Post): string;
   /** A tag's page n (default 1). */
   tag(term: string, page?: number): string;
-  /** The author page. */
-  author: string;
+  /** The author page n (default 1). */
+  author(page?: number): string;
   /** A series' index page. */
   series(id: string): string;
   /** A feed of the blog, or of one tag. */

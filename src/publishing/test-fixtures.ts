@@ -16,7 +16,7 @@ export function testBlog(): Blog {
       index: (page) => (page === 1 ? `${base}/` : `${base}/page/${page}`),
       post: (post) => `${base}/${encodeURIComponent(post.itemId ?? '')}`,
       tag: (term, page = 1) => `${base}/tag/${encodeURIComponent(term)}${page > 1 ? `/page/${page}` : ''}`,
-      author: `${base}/about`,
+      author: (page = 1) => `${base}/about${page > 1 ? `/page/${page}` : ''}`,
       series: (id) => `${base}/series/${encodeURIComponent(id)}`,
       feed: (format: FeedFormat, tag?: string) => `${base}${tag === undefined ? '' : `/tag/${encodeURIComponent(tag)}`}/feed.${format === 'json' ? 'json' : format === 'rss' ? 'rss' : 'atom'}`,
       stylesheet: 'https://montague.lit/blog/style.css',
