@@ -252,3 +252,13 @@ test('a post built from scratch reads back the same', () => {
   const back = parseEntry(parseStoredXml(element.toString()));
   assert.deepEqual(back, post);
 });
+
+test('an entry written with a prefix gets its additions in the Atom namespace', () => {
+  const prefixed = parseStoredXml(`<a:entry xmlns:a='${NS_ATOM}' xmlns='urn:other'><a:title>t</a:title><a:content type='xhtml'><div xmlns='http://www.w3.org/1999/xhtml'><p>x</p></div></a:content></a:entry>`);
+  const { entry: out } = normalizeEntry(prefixed, CONTEXT);
+  const post = parseEntry(parseStoredXml(out.toString()), { itemId: '1cb57d9c' });
+  assert.equal(post.id, 'tag:romeo@montague.lit,2026-12-04:posts/1cb57d9c');
+  assert.deepEqual(post.authors, [{ name: 'Romeo Montague', uri: 'xmpp:romeo@montague.lit' }]);
+  assert.equal(post.links.length, 3);
+  assert.deepEqual(post.contents.map((c) => c.type), ['xhtml', 'text']);
+});

@@ -154,7 +154,7 @@ function epubcheckCommand(): string[] | undefined {
 
 const epubcheck = epubcheckCommand();
 
-test('epubcheck finds no error or warning in a series and a blog', { skip: epubcheck ? false : 'epubcheck (and java) not found: apt-get install -y epubcheck (.ci/run installs it)' }, async () => {
+test('epubcheck finds no error or warning in a series and a blog', { skip: epubcheck ? false : 'epubcheck (and java) not found: apt-get install -y epubcheck to run it' }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'quire-epub-'));
   try {
     const books = { series: seriesBook(blog, series), blog: blogBook(blog, chapters) };

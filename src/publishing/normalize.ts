@@ -83,6 +83,13 @@ export function normalizeEntry(entry: Element, ctx: NormalizeContext): Normalize
   if (reading.problems.length) throw new EntryError(reading.problems);
   const out = entry.clone();
   if (!out.attrs.xmlns && !out.name.includes(':')) out.attrs.xmlns = NS_ATOM;
+  // An entry written with a prefix (<a:entry xmlns:a='…Atom'>) gets the elements added here with the Atom namespace
+  // declared on each, since its default namespace may be another.
+  const prefixed = out.name.includes(':');
+  const add = (el: Element): void => {
+    if (prefixed) el.attrs = { xmlns: NS_ATOM, ...el.attrs };
+    out.append(el);
+  };
   const filled: Fillable[] = [];
   const now = toRfc3339(ctx.now);
   const { post } = reading;
@@ -90,24 +97,24 @@ export function normalizeEntry(entry: Element, ctx: NormalizeContext): Normalize
   let updated = post.updated;
   if (reading.missing.includes('updated')) {
     updated = now;
-    out.append(atom('updated', updated));
+    add(atom('updated', updated));
     filled.push('updated');
   }
   let published = post.published;
   if (reading.missing.includes('published')) {
     published = ctx.previous?.published ?? (reading.missing.includes('updated') ? now : updated);
-    out.append(atom('published', published));
+    add(atom('published', published));
     filled.push('published');
   }
   if (reading.missing.includes('id')) {
     const id = ctx.previous?.id || entryTagUri(ctx.service, ctx.node, ctx.itemId, parseRfc3339(published ?? now) ?? ctx.now);
-    out.append(atom('id', id));
+    add(atom('id', id));
     filled.push('id');
   }
   if (reading.missing.includes('author')) {
     const jid = ctx.publisher.jid;
     const name = ctx.publisher.name || (jid.includes('@') ? jid.slice(0, jid.indexOf('@')) : jid);
-    out.append(personElement('author', { name, uri: xmppJidUri(jid) }));
+    add(personElement('author', { name, uri: xmppJidUri(jid) }));
     filled.push('author');
   }
 
@@ -118,19 +125,19 @@ export function normalizeEntry(entry: Element, ctx: NormalizeContext): Normalize
     const href = link.attrs.href ?? '';
     if (/^\s*xmpp:/i.test(href) || (webUrl && (link.attrs.type ?? '') === 'text/html' && !link.attrs.hreflang)) out.remove(link);
   }
-  if (webUrl) out.append(linkElement({ rel: 'alternate', type: 'text/html', href: webUrl }));
-  out.append(linkElement({ rel: 'alternate', href: xmppItemUri(ctx.service, ctx.node, ctx.itemId) }));
+  if (webUrl) add(linkElement({ rel: 'alternate', type: 'text/html', href: webUrl }));
+  add(linkElement({ rel: 'alternate', href: xmppItemUri(ctx.service, ctx.node, ctx.itemId) }));
 
   let commentsLinkAdded = false;
   if (ctx.comments && !post.links.some((l) => l.rel === 'replies' && l.title === 'comments')) {
-    out.append(linkElement({ rel: 'replies', title: 'comments', href: xmppNodeUri(ctx.comments.service, ctx.comments.node) }));
+    add(linkElement({ rel: 'replies', title: 'comments', href: xmppNodeUri(ctx.comments.service, ctx.comments.node) }));
     commentsLinkAdded = true;
   }
 
   let textContentAdded = false;
   const rich = post.contents.find((c) => (c.type === 'xhtml' || c.type === 'html') && c.src === undefined);
   if (rich && !post.contents.some((c) => c.type === 'text')) {
-    out.append(new Element('content', { type: 'text' }, [htmlToText(rich.value)], NS_ATOM));
+    add(new Element('content', { type: 'text' }, [htmlToText(rich.value)], NS_ATOM));
     textContentAdded = true;
   }
 
