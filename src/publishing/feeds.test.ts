@@ -160,3 +160,17 @@ test('the JSON Feed follows version 1.1', () => {
   assert.equal(feed.items[2].external_url, 'https://elsewhere.example/original');
   assert.equal(JSON.parse(jsonFeed(blog, [], { tag: 'x' })).feed_url, 'https://montague.lit/blog/romeo/tag/x/feed.json');
 });
+
+test('stored items that missed normalization still make valid feed entries', () => {
+  const old = testPost('old', { id: '', updated: 'yesterday', published: '2026-11-30T10:00:00Z' });
+  const feed = parseStoredXml(withoutDeclaration(atomFeed(blog, [old], { now: new Date(Date.UTC(2026, 0, 1)) })));
+  const entry = feed.getChild('entry', NS_ATOM)!;
+  assert.equal(entry.getChildText('id', NS_ATOM), 'https://montague.lit/blog/romeo/old');
+  assert.equal(entry.getChildText('updated', NS_ATOM), '2026-11-30T10:00:00Z');
+  assert.equal(feed.getChildText('updated', NS_ATOM), '2026-11-30T10:00:00Z');
+  const json = JSON.parse(jsonFeed(blog, [old])) as { items: { id: string; date_modified: string }[] };
+  assert.deepEqual([json.items[0].id, json.items[0].date_modified], ['https://montague.lit/blog/romeo/old', '2026-11-30T10:00:00Z']);
+  const rss = parseFeed(rssFeed(blog, [old]));
+  assert.equal(rss.items[0].id, 'https://montague.lit/blog/romeo/old');
+  assert.equal(rss.items[0].published?.toISOString(), '2026-11-30T10:00:00.000Z');
+});

@@ -3,7 +3,8 @@
 // XML is built as Element trees, so every value is escaped by the serializer; JSON by JSON.stringify.
 import { Element, escapeText } from '../core/xml/element.js';
 import type { Blog } from './blog.js';
-import { parseRfc3339, timeOf, toRfc3339, toRfc822 } from './dates.js';
+import { isAbsoluteIri } from './atom-read.js';
+import { isRfc3339, parseRfc3339, timeOf, toRfc3339, toRfc822 } from './dates.js';
 import { NS_ATOM, NS_THREAD, type Link, type Person, type Post } from './post.js';
 import { contentToHtml, postHtml, textConstructToText } from './sanitize.js';
 
@@ -23,6 +24,11 @@ export interface FeedOptions {
 interface Rendered {
   post: Post;
   url: string;
+  /** The Atom id, or the page URL for a stored item that has none (published before Quire normalized entries). */
+  id: string;
+  /** RFC 3339 dates that are valid: updated falls back to published, then to the feed's date. */
+  updated: string;
+  published?: string;
   title: string;
   /** Sanitized HTML of the body: the best content, or the title as a paragraph for a post that is only a title. */
   html: string;
@@ -36,14 +42,16 @@ function isWebUrl(href: string): boolean {
   return /^https?:\/\//i.test(href);
 }
 
-function render(blog: Blog, post: Post): Rendered {
+function render(blog: Blog, post: Post, feedDate: string): Rendered {
   const url = blog.urls.post(post);
+  const published = post.published && isRfc3339(post.published) ? post.published : undefined;
+  const updated = isRfc3339(post.updated) ? post.updated : published ?? feedDate;
   const options = { baseUrl: url, siteOrigin: blog.origin };
   const title = textConstructToText(post.title).trim();
   const html = postHtml(post, options) || `<p>${escapeText(title)}</p>`;
   const summaryHtml = post.summary ? contentToHtml(post.summary, options) : undefined;
   const links = post.links.filter((l) => isWebUrl(l.href) && l.rel !== 'alternate' && l.rel !== 'replies' && l.rel !== 'self');
-  return { post, url, title, html, summaryHtml, links };
+  return { post, url, id: isAbsoluteIri(post.id) ? post.id : url, updated, ...(published ? { published } : {}), title, html, summaryHtml, links };
 }
 
 function feedTitle(blog: Blog, tag: string | undefined): string {
@@ -52,7 +60,10 @@ function feedTitle(blog: Blog, tag: string | undefined): string {
 
 function feedUpdated(posts: readonly Post[], options: FeedOptions): string {
   let newest = '';
-  for (const post of posts) if (timeOf(post.updated) > timeOf(newest)) newest = post.updated;
+  for (const post of posts) {
+    const date = timeOf(post.updated) ? post.updated : post.published;
+    if (timeOf(date) > timeOf(newest)) newest = date!;
+  }
   return newest ? toRfc3339(parseRfc3339(newest)!) : toRfc3339(options.now ?? new Date());
 }
 
@@ -72,24 +83,25 @@ function atomPerson(name: 'author', person: Person): Element {
 export function atomFeed(blog: Blog, posts: readonly Post[], options: FeedOptions = {}): string {
   const { tag } = options;
   const home = tag === undefined ? blog.urls.home : blog.urls.tag(tag);
+  const feedDate = feedUpdated(posts, options);
   const feed = el('feed', { xmlns: NS_ATOM, 'xmlns:thr': NS_THREAD, 'xml:lang': blog.language, 'xml:base': home });
   feed.append(el('id', {}, tag === undefined ? blog.id : blog.urls.tag(tag)));
   feed.append(el('title', { type: 'text' }, feedTitle(blog, tag)));
   if (blog.subtitle) feed.append(el('subtitle', { type: 'text' }, blog.subtitle));
-  feed.append(el('updated', {}, feedUpdated(posts, options)));
+  feed.append(el('updated', {}, feedDate));
   // §4.1.1: a feed author makes every entry valid, including entries that name none.
   feed.append(atomPerson('author', blog.author));
   feed.append(el('link', { rel: 'self', type: FEED_MEDIA_TYPES.atom, href: blog.urls.feed('atom', tag) }));
   feed.append(el('link', { rel: 'alternate', type: 'text/html', href: home }));
   feed.append(el('generator', {}, 'Quire'));
   for (const post of posts) {
-    const r = render(blog, post);
+    const r = render(blog, post, feedDate);
     const entry = el('entry');
     if (post.lang && post.lang !== blog.language) entry.attrs['xml:lang'] = post.lang;
-    entry.append(el('id', {}, post.id));
+    entry.append(el('id', {}, r.id));
     entry.append(el('title', { type: 'text' }, r.title));
-    entry.append(el('updated', {}, post.updated));
-    if (post.published) entry.append(el('published', {}, post.published));
+    entry.append(el('updated', {}, r.updated));
+    if (r.published) entry.append(el('published', {}, r.published));
     for (const author of post.authors) entry.append(atomPerson('author', author));
     for (const category of post.categories) entry.append(el('category', { term: category.term, scheme: category.scheme, label: category.label }));
     entry.append(el('link', { rel: 'alternate', type: 'text/html', href: r.url }));
@@ -109,20 +121,21 @@ export function atomFeed(blog: Blog, posts: readonly Post[], options: FeedOption
 export function rssFeed(blog: Blog, posts: readonly Post[], options: FeedOptions = {}): string {
   const { tag } = options;
   const home = tag === undefined ? blog.urls.home : blog.urls.tag(tag);
+  const feedDate = feedUpdated(posts, options);
   const channel = el('channel', {},
     el('title', {}, feedTitle(blog, tag)),
     el('link', {}, home),
     el('description', {}, blog.subtitle || feedTitle(blog, tag)),
     el('language', {}, blog.language),
-    el('lastBuildDate', {}, toRfc822(parseRfc3339(feedUpdated(posts, options))!)),
+    el('lastBuildDate', {}, toRfc822(parseRfc3339(feedDate)!)),
     el('generator', {}, 'Quire'),
     el('docs', {}, 'https://www.rssboard.org/rss-specification'),
     el('atom:link', { href: blog.urls.feed('rss', tag), rel: 'self', type: FEED_MEDIA_TYPES.rss }));
   for (const post of posts) {
-    const r = render(blog, post);
+    const r = render(blog, post, feedDate);
     const item = el('item', {}, el('title', {}, r.title), el('link', {}, r.url));
-    item.append(el('guid', { isPermaLink: post.id === r.url ? 'true' : 'false' }, post.id));
-    const date = parseRfc3339(post.published ?? post.updated);
+    item.append(el('guid', { isPermaLink: r.id === r.url ? 'true' : 'false' }, r.id));
+    const date = parseRfc3339(r.published ?? r.updated);
     if (date) item.append(el('pubDate', {}, toRfc822(date)));
     for (const author of post.authors) item.append(el('dc:creator', {}, author.name));
     for (const category of post.categories) item.append(el('category', { domain: category.scheme }, category.label || category.term));
@@ -150,12 +163,13 @@ function jsonAuthor(person: Person): JsonFeedAuthor {
  *  attachments for enclosures. */
 export function jsonFeed(blog: Blog, posts: readonly Post[], options: FeedOptions = {}): string {
   const { tag } = options;
+  const feedDate = feedUpdated(posts, options);
   const items = posts.map((post) => {
-    const r = render(blog, post);
-    const item: Record<string, unknown> = { id: post.id, url: r.url, title: r.title, content_html: r.html };
+    const r = render(blog, post, feedDate);
+    const item: Record<string, unknown> = { id: r.id, url: r.url, title: r.title, content_html: r.html };
     if (post.summary) item.summary = textConstructToText(post.summary);
-    if (post.published) item.date_published = post.published;
-    item.date_modified = post.updated;
+    if (r.published) item.date_published = r.published;
+    item.date_modified = r.updated;
     if (post.authors.length) item.authors = post.authors.map(jsonAuthor);
     if (post.categories.length) item.tags = post.categories.map((c) => c.term);
     if (post.lang) item.language = post.lang;
