@@ -9,6 +9,7 @@ import { NS_XHTML, type Post } from './post.js';
 import { postHtml, textConstructToText } from './sanitize.js';
 import { orderSeries, type SeriesSummary } from './series.js';
 import { htmlToXhtml } from './xhtml.js';
+import { repairXhtml } from './xhtml-repair.js';
 
 export const EPUB_MEDIA_TYPE = 'application/epub+zip';
 
@@ -96,7 +97,7 @@ function chapterFile(index: number): string {
 function chapterDocument(book: EpubBook, chapter: EpubChapter): string {
   const section = xhtml('section', { 'epub:type': 'chapter' }, xhtml('h1', {}, chapter.title));
   if (chapter.language && chapter.language !== book.language) Object.assign(section.attrs, { 'xml:lang': chapter.language, lang: chapter.language });
-  for (const node of fitForEpub(htmlToXhtml(chapter.html))) section.append(node);
+  for (const node of repairXhtml(fitForEpub(htmlToXhtml(chapter.html)))) section.append(node);
   return document(chapter.title, book.language, xhtml('body', {}, section));
 }
 

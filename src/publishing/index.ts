@@ -8,6 +8,7 @@ export * from './series.js';
 export * from './sanitize.js';
 export { htmlToText, excerpt } from './text.js';
 export { xhtmlToHtml, htmlToXhtml, xhtmlDiv, deepText } from './xhtml.js';
+export { repairXhtml } from './xhtml-repair.js';
 export * from './dates.js';
 export * from './xmpp-uri.js';
 export type { Blog, BlogUrls, FeedFormat } from './blog.js';
