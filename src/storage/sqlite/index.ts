@@ -1,7 +1,8 @@
 // SQLite storage backend (the embedded default), on better-sqlite3.
 // better-sqlite3 is synchronous: every method runs to completion before the next one starts, so
 // within this process statements never interleave; the async signatures only match the interface.
-// The SQL stays plain (ON CONFLICT, no SQLite-only types) so the PostgreSQL backend can mirror it.
+// The SQL stays plain (ON CONFLICT, no SQLite-only types) so the PostgreSQL backend can mirror it; full-text
+// search is the exception (an FTS5 table here, a tsvector column there), fed the same words by text-search.ts.
 // The user column is `username` because `user` is reserved in PostgreSQL.
 
 import { createHash, randomBytes } from 'node:crypto';
