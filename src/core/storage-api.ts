@@ -85,8 +85,9 @@ export interface ArchiveQuery {
    * Full-text search of the text given to append() (never of the value): an item matches when its text holds
    * every word of the search, in any case and without regard to accents; a `*` right after a word makes it a
    * prefix. The search has no other syntax: quotes, parentheses, operators and other punctuation separate words
-   * (src/storage/text-search.ts has the rules). A search without words matches nothing, as does every item
-   * appended without text.
+   * (src/storage/text-search.ts has the rules, and the limits: the first 32 words of a search count, the first
+   * 100,000 characters of distinct words of a text are indexed). A search without words matches nothing, as does
+   * every item appended without text.
    */
   text?: string;
   limit?: number;

@@ -620,9 +620,20 @@ export function storageSuite(name: string, makeBackend: () => Promise<SuiteTarge
         assert.deepEqual(await search(mam, longest), ['long']);
         assert.deepEqual(await search(mam, `${'w'.repeat(50)}*`), ['long']);
         assert.deepEqual(await search(mam, 'q*'), [], 'a longer word is not indexed');
-        // Many words: all must match.
+        // Many words: all must match, but only the first 32 distinct ones count (text-search.ts).
         assert.deepEqual(await search(mam, `sun ${Array.from({ length: 2000 }, (_, i) => `w${i}`).join(' ')}`), []);
         assert.deepEqual(await search(mam, 'sun '.repeat(2000)), S(1, 2, 7));
+        const words = Array.from({ length: 40 }, (_, i) => `v${i}`);
+        await mam.append(HOST, 'juliet', { id: 'many', value: '<message/>', text: words.slice(0, 32).join(' ') });
+        assert.deepEqual(await search(mam, words.join(' ')), ['many'], 'words 33 to 40 are not looked for');
+        assert.deepEqual(await search(mam, `${words.slice(0, 31).join(' ')} v39`), []);
+        // A huge text is indexed up to 100,000 characters of distinct words: the first ones are found, the last are not.
+        const huge = Array.from({ length: 20_000 }, (_, i) => `h${String(i).padStart(9, '0')}`);
+        await mam.append(HOST, 'juliet', { id: 'huge', value: '<message/>', text: huge.join(' ') });
+        assert.deepEqual(await search(mam, `${huge[0]} ${huge[9_999]}`), ['huge']);
+        assert.deepEqual(await search(mam, huge[10_000]), []);
+        assert.deepEqual(await search(mam, 'h000009*'), ['huge']);
+        assert.deepEqual(await search(mam, 'h00001*'), []);
       }));
 
       test('text combines with with, withPrefix, start, end and ids', withBackend(async (b) => {

@@ -1,7 +1,9 @@
 // The word rules every backend shares (text-search.ts) and the withPrefix range bound (with-prefix.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { indexWords, matchesSearch, MAX_WORD_LENGTH, normalizeWord, searchWords } from './text-search.js';
+import {
+  indexWords, matchesSearch, MAX_INDEXED_LENGTH, MAX_SEARCH_WORDS, MAX_WORD_LENGTH, normalizeWord, searchWords,
+} from './text-search.js';
 import { prefixUpperBound } from './with-prefix.js';
 
 test('words: runs of letters, digits and marks; punctuation, symbols and emoji separate them', () => {
@@ -35,6 +37,16 @@ test('a search: words normalized like the index, a * right after a word makes a 
   for (const nothing of ['', '   ', '*', '""', "'; --", '🌞']) assert.deepEqual(searchWords(nothing), [], JSON.stringify(nothing));
   assert.deepEqual(searchWords(`sun ${'a'.repeat(MAX_WORD_LENGTH + 1)}`), [], 'a word no index holds: nothing matches');
   assert.equal(searchWords('a'.repeat(MAX_WORD_LENGTH)).length, 1);
+});
+
+test('limits: a search counts its first MAX_SEARCH_WORDS distinct words; a text is indexed up to MAX_INDEXED_LENGTH', () => {
+  const many = Array.from({ length: 100 }, (_, i) => `w${i}`);
+  assert.deepEqual(searchWords(['w0', ...many].join(' ')).map((w) => w.word), many.slice(0, MAX_SEARCH_WORDS));
+  // Ten-character words: the index takes as many as fit, the first ones, each once.
+  const long = Array.from({ length: MAX_INDEXED_LENGTH / 5 }, (_, i) => `w${String(i).padStart(9, '0')}`);
+  const indexed = indexWords([...long, long[0], long[0]].join(' '));
+  assert.equal(indexed.length, MAX_INDEXED_LENGTH / 10);
+  assert.deepEqual(indexed.slice(0, 2), long.slice(0, 2));
 });
 
 test('matching: every word, exactly or by prefix; no words match nothing', () => {

@@ -9,17 +9,24 @@
 //   (U+0300-U+036F) of their canonical decomposition removed, so é, Ü, ñ, ά and й become e, u, n, α and и; letters
 //   that are not decomposed (ø, ł, ß, æ) stay as they are. Other marks (Indic vowel signs, say) are part of a word.
 // - Words longer than MAX_WORD_LENGTH are not indexed (long tokens are base64 or links, not words someone types;
-//   PostgreSQL also limits a lexeme to 2 KiB).
+//   PostgreSQL also limits a lexeme to 2 KiB). A very long text is indexed up to MAX_INDEXED_LENGTH of distinct
+//   words (a PostgreSQL tsvector holds at most 1 MiB); words first seen beyond that are not found.
 //
 // A search is read by the same rules, so it has no syntax a user could get wrong: quotes, parentheses, `-`, `:`,
 // `^`, `+` separate words; AND, OR, NOT and NEAR are words like any other. The one operator is a `*` right after a
 // word, which makes it a prefix. An item matches when its text holds every word of the search. A search with no
 // words (empty, spaces, only punctuation) matches nothing, and so does one with a word too long to be indexed.
+// Only the first MAX_SEARCH_WORDS distinct words of a search count (as web search engines do): every word is work
+// for the query, and a search of thousands would be slow everywhere and too deep a tsquery for PostgreSQL.
 // Backends pass only the normalized words on, each quoted as their query language wants (an FTS5 string, a
 // tsquery lexeme), so no input reaches SQL, FTS5 or tsquery as syntax.
 
 /** Longer words are not indexed, and a search for one finds nothing. In UTF-16 code units (JavaScript length). */
 export const MAX_WORD_LENGTH = 100;
+/** A text's distinct words are indexed until their lengths add up to this (UTF-16 code units: at most 300 KB). */
+export const MAX_INDEXED_LENGTH = 100_000;
+/** Words of a search beyond this many distinct ones are ignored. */
+export const MAX_SEARCH_WORDS = 32;
 
 const INDEX_WORD = /[\p{L}\p{N}\p{M}]+/gu;
 /** A word and the `*` that may follow it. */
@@ -45,14 +52,18 @@ export function normalizeWord(word: string): string {
 /** The distinct words of a text, normalized, for the index. */
 export function indexWords(text: string): string[] {
   const words = new Set<string>();
+  let length = 0;
   for (const [raw] of text.matchAll(INDEX_WORD)) {
     const word = normalizeWord(raw);
-    if (word !== '' && word.length <= MAX_WORD_LENGTH) words.add(word);
+    if (word === '' || word.length > MAX_WORD_LENGTH || words.has(word)) continue;
+    length += word.length;
+    if (length > MAX_INDEXED_LENGTH) break;
+    words.add(word);
   }
   return [...words];
 }
 
-/** The words a search asks for, without repeats; none when nothing can match. */
+/** The words a search asks for, without repeats, MAX_SEARCH_WORDS at most; none when nothing can match. */
 export function searchWords(search: string): SearchWord[] {
   const words = new Map<string, SearchWord>();
   for (const [, raw, star] of search.matchAll(SEARCH_WORD)) {
@@ -62,6 +73,7 @@ export function searchWords(search: string): SearchWord[] {
     if (word.length > MAX_WORD_LENGTH) return [];
     const prefix = star === '*';
     words.set(prefix ? `${word}*` : word, { word, prefix });
+    if (words.size === MAX_SEARCH_WORDS) break;
   }
   return [...words.values()];
 }
