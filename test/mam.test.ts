@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Element as XElement } from '@xmpp/xml';
+import type { StorageBackend } from '../src/core/storage-api.js';
 import { connectClient, nextStanza, startTestServer, xmppXml as xml, type TestServer, type XmppClient } from './helpers/server.js';
 
 const NS_MAM = 'urn:xmpp:mam:2';
@@ -754,5 +755,43 @@ describe('XEP-0431 full text search in MAM', () => {
     assert.deepEqual(errorOf(twice.reply), { type: 'modify', condition: 'bad-request' });
     // The archive is all there.
     assert.deepEqual(bodiesOf(await search(juliet, 'sun')), [LINES.east, LINES.arise, LINES.sunday, LINES.nurse]);
+  });
+});
+
+// XEP-0431 §2.1 is advertised only where the storage can search: behind a backend whose archives cannot (all of
+// Quire's can; this one pretends), neither the feature nor the field is offered, and the field is unknown.
+describe('XEP-0431 on storage that cannot search', () => {
+  let server: TestServer;
+  let juliet: XmppClient | undefined;
+
+  /** The backend as it is, but its archives say they cannot search. */
+  function withoutTextSearch(backend: StorageBackend): StorageBackend {
+    return new Proxy(backend, {
+      get: (target, key) => {
+        if (key === 'archive') return (store: string) => ({ ...target.archive(store), textSearch: false });
+        const value = Reflect.get(target, key, target) as unknown;
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  }
+
+  after(async () => {
+    await juliet?.stop();
+    await server?.stop();
+  });
+
+  test('no urn:xmpp:fulltext:0, no fulltext field in the form, and the field is feature-not-implemented', async () => {
+    server = await startTestServer({ modules: MODULES, wrapStorage: withoutTextSearch });
+    await server.createUser('juliet');
+    juliet = await connectClient(server, 'juliet', undefined, 'garden');
+    const info = await iq(juliet, 'get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }), 'juliet@localhost');
+    const features = info.getChild('query')!.getChildren('feature').map((f) => f.attrs.var);
+    assert.ok(features.includes(NS_MAM), features.join(' '));
+    assert.ok(!features.includes('urn:xmpp:fulltext:0'), features.join(' '));
+    const reply = await iq(juliet, 'get', xml('query', { xmlns: NS_MAM }));
+    const fields = reply.getChild('query', NS_MAM)!.getChild('x', NS_DATA)!.getChildren('field').map((f) => f.attrs.var);
+    assert.ok(fields.includes('with') && !fields.includes('{urn:xmpp:fulltext:0}fulltext'), fields.join(' '));
+    const outcome = await mam(juliet, { fields: { '{urn:xmpp:fulltext:0}fulltext': 'sun' } });
+    assert.deepEqual(errorOf(outcome.reply), { type: 'cancel', condition: 'feature-not-implemented' });
   });
 });
