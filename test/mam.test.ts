@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Element as XElement } from '@xmpp/xml';
+import type { StorageBackend } from '../src/core/storage-api.js';
 import { connectClient, nextStanza, startTestServer, xmppXml as xml, type TestServer, type XmppClient } from './helpers/server.js';
 
 const NS_MAM = 'urn:xmpp:mam:2';
@@ -588,5 +589,209 @@ describe('XEP-0313 §3.2 retention: max_age_days', () => {
     assert.deepEqual(idsOf(outcome), ['recent']);
     assert.deepEqual(bodiesOf(outcome), ['this morning']);
     assert.deepEqual(finOf(outcome), { complete: true, first: 'recent', index: '0', last: 'recent', count: 1 });
+  });
+});
+
+// XEP-0431: the text of Juliet's archive, searched through the {urn:xmpp:fulltext:0}fulltext field of the MAM
+// form, on whatever storage the test servers run (SQLite, and PostgreSQL in npm test's second pass).
+describe('XEP-0431 full text search in MAM', () => {
+  const NS_FULLTEXT = 'urn:xmpp:fulltext:0';
+  const FULLTEXT = `{${NS_FULLTEXT}}fulltext`;
+  let server: TestServer;
+  let romeo: XmppClient;
+  let juliet: XmppClient;
+  let nurse: XmppClient;
+  /** Every body in Juliet's archive, in order. */
+  const archived: string[] = [];
+  const LINES = {
+    soft: 'But soft, what light through yonder window breaks?',
+    east: 'It is the east, and Juliet is the sun.',
+    wherefore: 'O Romeo, Romeo, wherefore art thou Romeo?',
+    arise: 'Arise, fair sun, and kill the envious moon',
+    cafe: 'Ce soir, au Café de Vérone — à bientôt',
+    sunday: 'The sun sets; Sunday comes, sunny or not.',
+    nurse: 'The sun is up, madam!',
+    plans: 'Meet me at midnight',
+  };
+
+  async function send(sender: XmppClient, recipient: XmppClient, to: string, ...children: XElement[]): Promise<void> {
+    const id = nextId('ft');
+    const received = nextStanza(recipient, (s) => s.is('message') && s.attrs.id === id);
+    await sender.send(xml('message', { id, to, type: 'chat' }, ...children));
+    await received;
+  }
+
+  async function online(user: string, resource: string): Promise<XmppClient> {
+    const client = await connectClient(server, user, undefined, resource);
+    const self = nextStanza(client, (s) => s.is('presence') && s.attrs.from === `${user}@localhost/${resource}`);
+    await client.send(xml('presence'));
+    await self;
+    return client;
+  }
+
+  const search = (client: XmppClient, text: string, options: QueryOptions = {}) =>
+    mam(client, { ...options, fields: { ...options.fields, [FULLTEXT]: text } });
+
+  before(async () => {
+    server = await startTestServer({ modules: MODULES });
+    for (const user of ['romeo', 'juliet', 'nurse']) await server.createUser(user);
+    romeo = await online('romeo', 'orchard');
+    juliet = await online('juliet', 'garden');
+    nurse = await online('nurse', 'chamber');
+    const lines: [XmppClient, XmppClient, string, string][] = [
+      [romeo, juliet, 'juliet@localhost', LINES.soft],
+      [romeo, juliet, 'juliet@localhost', LINES.east],
+      [juliet, romeo, 'romeo@localhost', LINES.wherefore],
+      [romeo, juliet, 'juliet@localhost', LINES.arise],
+      [juliet, romeo, 'romeo@localhost', LINES.cafe],
+      [romeo, juliet, 'juliet@localhost', LINES.sunday],
+      [nurse, juliet, 'juliet@localhost', LINES.nurse],
+    ];
+    for (const [sender, recipient, to, body] of lines) {
+      await send(sender, recipient, to, xml('body', {}, body));
+      archived.push(body);
+    }
+    // A subject is searched with the body; a receipt has no text to search but is archived all the same.
+    await send(romeo, juliet, 'juliet@localhost', xml('subject', {}, 'Balcony plans'), xml('body', {}, LINES.plans));
+    archived.push(LINES.plans);
+    await send(romeo, juliet, 'juliet@localhost', xml('received', { xmlns: 'urn:xmpp:receipts', id: 'x' }));
+    archived.push('');
+  });
+
+  after(async () => {
+    await Promise.allSettled([romeo, juliet, nurse].filter((c) => c !== undefined).map((c) => c.stop()));
+    await server?.stop();
+  });
+
+  test('§2.1: the account advertises urn:xmpp:fulltext:0; §3.1: form discovery lists the fulltext field, text-single', async () => {
+    const info = await iq(juliet, 'get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }), 'juliet@localhost');
+    const features = info.getChild('query')!.getChildren('feature').map((f) => f.attrs.var);
+    assert.ok(features.includes(NS_FULLTEXT), features.join(' '));
+    const reply = await iq(juliet, 'get', xml('query', { xmlns: NS_MAM }));
+    const field = reply.getChild('query', NS_MAM)!.getChild('x', NS_DATA)!.getChildren('field').find((f) => f.attrs.var === FULLTEXT);
+    assert.equal(field?.attrs.type, 'text-single');
+  });
+
+  test('Juliet searches her archive: only the messages whose text holds every word, in order, any case, no accents', async () => {
+    const sun = await search(juliet, 'sun');
+    assert.deepEqual(bodiesOf(sun), [LINES.east, LINES.arise, LINES.sunday, LINES.nurse]);
+    assert.deepEqual(finOf(sun), { complete: true, first: idsOf(sun)[0], index: '0', last: idsOf(sun)[3], count: 4 });
+    // Each result is the archived message, forwarded as any MAM result is.
+    assert.equal(forwardedOf(sun.results[0]).attrs.from, 'romeo@localhost/orchard');
+
+    assert.deepEqual(bodiesOf(await search(juliet, 'SUN Juliet')), [LINES.east]);
+    assert.deepEqual(bodiesOf(await search(juliet, 'sun* moon')), [LINES.arise]);
+    assert.deepEqual(bodiesOf(await search(juliet, 'sund*')), [LINES.sunday]);
+    // What Juliet sent is in her archive too, accents and all.
+    assert.deepEqual(bodiesOf(await search(juliet, 'cafe VERONE')), [LINES.cafe]);
+    assert.deepEqual(bodiesOf(await search(juliet, 'bient*')), [LINES.cafe]);
+    assert.deepEqual(bodiesOf(await search(juliet, 'wherefore')), [LINES.wherefore]);
+    // The subject is searched with the body.
+    assert.deepEqual(bodiesOf(await search(juliet, 'balcony')), [LINES.plans]);
+    // Romeo's archive holds the same conversation, seen from his side.
+    assert.deepEqual(bodiesOf(await search(romeo, 'wherefore')), [LINES.wherefore]);
+    assert.deepEqual(bodiesOf(await search(romeo, 'madam')), []);
+  });
+
+  test('only the text is searched: element names, attributes, JIDs and the receipt never match', async () => {
+    for (const text of ['message', 'chat', 'body', 'subject', 'jabber', 'client', 'orchard', 'localhost', 'received', 'receipts', 'stanza']) {
+      const outcome = await search(juliet, text);
+      assert.deepEqual(bodiesOf(outcome), [], text);
+      assert.equal(finOf(outcome).count, 0, text);
+    }
+    // The receipt is archived all the same.
+    assert.equal(finOf(await mam(juliet, { max: 0 })).count, archived.length);
+  });
+
+  test('the search combines with the other fields and pages with XEP-0059 like any query', async () => {
+    assert.deepEqual(bodiesOf(await search(juliet, 'sun', { fields: { with: 'nurse@localhost' } })), [LINES.nurse]);
+    assert.deepEqual(bodiesOf(await search(juliet, 'sun', { fields: { with: 'romeo@localhost' } })), [LINES.east, LINES.arise, LINES.sunday]);
+    // A full JID in 'with' (messages read one by one) is searched as well.
+    assert.deepEqual(bodiesOf(await search(juliet, 'sun', { fields: { with: 'romeo@localhost/orchard' } })), [LINES.east, LINES.arise, LINES.sunday]);
+    assert.deepEqual(bodiesOf(await search(romeo, 'romeo', { fields: { with: 'juliet@localhost/garden' } })), [LINES.wherefore]);
+    const sun = await search(juliet, 'sun');
+    const stamps = sun.results.map((r) => r.getChild('forwarded', NS_FORWARD)!.getChild('delay', NS_DELAY)!.attrs.stamp);
+    // Messages may share a millisecond: the expected ones are those stamped within the bounds, both inclusive.
+    const within = bodiesOf(sun).filter((_, i) => Date.parse(stamps[i]) >= Date.parse(stamps[1]) && Date.parse(stamps[i]) <= Date.parse(stamps[2]));
+    assert.ok(within.includes(LINES.arise) && within.includes(LINES.sunday));
+    assert.deepEqual(bodiesOf(await search(juliet, 'sun', { fields: { start: stamps[1], end: stamps[2] } })), within);
+
+    const first = await search(juliet, 'sun', { max: 2 });
+    assert.deepEqual(bodiesOf(first), [LINES.east, LINES.arise]);
+    assert.deepEqual(finOf(first), { complete: false, first: idsOf(first)[0], index: '0', last: idsOf(first)[1], count: 4 });
+    const next = await search(juliet, 'sun', { max: 2, after: finOf(first).last });
+    assert.deepEqual(bodiesOf(next), [LINES.sunday, LINES.nurse]);
+    assert.equal(finOf(next).complete, true);
+    const last = await search(juliet, 'sun', { max: 3, before: '' });
+    assert.deepEqual(bodiesOf(last), [LINES.arise, LINES.sunday, LINES.nurse]);
+    assert.deepEqual(finOf(last), { complete: false, first: idsOf(last)[0], index: '1', last: idsOf(last)[2], count: 4 });
+    const earlier = await search(juliet, 'sun', { max: 3, before: idsOf(last)[0] });
+    assert.deepEqual(bodiesOf(earlier), [LINES.east]);
+    assert.equal(finOf(earlier).complete, true);
+    const flipped = await search(juliet, 'sun', { max: 2, before: '', flip: true });
+    assert.deepEqual(bodiesOf(flipped), [LINES.nurse, LINES.sunday]);
+    const fromIndex = await search(juliet, 'sun', { max: 1, index: 2 });
+    assert.deepEqual(bodiesOf(fromIndex), [LINES.sunday]);
+  });
+
+  test('§3.2: quotes, operators and punctuation are not syntax; a search without words finds nothing; an empty field is no search', async () => {
+    const hostile = ['"romeo" OR (juliet) -tybalt NEAR:*', "'; DROP TABLE archive; --", '"', '(', 'sun AND', '{words}:sun', 'sun\\', '%_'];
+    // AND is a word like any other: sun and "and" are in two lines.
+    const expected = [[], [], [], [], [LINES.east, LINES.arise], [], [LINES.east, LINES.arise, LINES.sunday, LINES.nurse], []];
+    for (const [i, text] of hostile.entries()) {
+      const outcome = await search(juliet, text);
+      assert.equal(outcome.reply.attrs.type, 'result', `${text}: ${outcome.reply.toString()}`);
+      assert.deepEqual(bodiesOf(outcome), expected[i], text);
+    }
+    assert.deepEqual(bodiesOf(await search(juliet, 'sun AND juliet')), [LINES.east]);
+    for (const text of ['?!', '…', '*']) {
+      const outcome = await search(juliet, text);
+      assert.deepEqual(finOf(outcome), { complete: true, first: undefined, index: undefined, last: undefined, count: 0 }, text);
+    }
+    // §2.2: only a non-empty value is searched for.
+    for (const text of ['', '   ']) assert.equal(finOf(await search(juliet, text)).count, archived.length, JSON.stringify(text));
+    // Two values for the one text-single field.
+    const twice = await mam(juliet, { fields: { [FULLTEXT]: ['sun', 'moon'] } });
+    assert.deepEqual(errorOf(twice.reply), { type: 'modify', condition: 'bad-request' });
+    // The archive is all there.
+    assert.deepEqual(bodiesOf(await search(juliet, 'sun')), [LINES.east, LINES.arise, LINES.sunday, LINES.nurse]);
+  });
+});
+
+// XEP-0431 §2.1 is advertised only where the storage can search: behind a backend whose archives cannot (all of
+// Quire's can; this one pretends), neither the feature nor the field is offered, and the field is unknown.
+describe('XEP-0431 on storage that cannot search', () => {
+  let server: TestServer;
+  let juliet: XmppClient | undefined;
+
+  /** The backend as it is, but its archives say they cannot search. */
+  function withoutTextSearch(backend: StorageBackend): StorageBackend {
+    return new Proxy(backend, {
+      get: (target, key) => {
+        if (key === 'archive') return (store: string) => ({ ...target.archive(store), textSearch: false });
+        const value = Reflect.get(target, key, target) as unknown;
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  }
+
+  after(async () => {
+    await juliet?.stop();
+    await server?.stop();
+  });
+
+  test('no urn:xmpp:fulltext:0, no fulltext field in the form, and the field is feature-not-implemented', async () => {
+    server = await startTestServer({ modules: MODULES, wrapStorage: withoutTextSearch });
+    await server.createUser('juliet');
+    juliet = await connectClient(server, 'juliet', undefined, 'garden');
+    const info = await iq(juliet, 'get', xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }), 'juliet@localhost');
+    const features = info.getChild('query')!.getChildren('feature').map((f) => f.attrs.var);
+    assert.ok(features.includes(NS_MAM), features.join(' '));
+    assert.ok(!features.includes('urn:xmpp:fulltext:0'), features.join(' '));
+    const reply = await iq(juliet, 'get', xml('query', { xmlns: NS_MAM }));
+    const fields = reply.getChild('query', NS_MAM)!.getChild('x', NS_DATA)!.getChildren('field').map((f) => f.attrs.var);
+    assert.ok(fields.includes('with') && !fields.includes('{urn:xmpp:fulltext:0}fulltext'), fields.join(' '));
+    const outcome = await mam(juliet, { fields: { '{urn:xmpp:fulltext:0}fulltext': 'sun' } });
+    assert.deepEqual(errorOf(outcome.reply), { type: 'cancel', condition: 'feature-not-implemented' });
   });
 });

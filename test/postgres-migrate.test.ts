@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
+import { PostgresBackend } from '../src/storage/postgres/index.js';
 import { SqliteBackend } from '../src/storage/sqlite/index.js';
 
 const URL_BASE = process.env.QUIRE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -21,7 +22,7 @@ const reachable = await sql`SELECT 1`.then(() => true, () => false);
 
 const quire = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
 
-test('quire migrate copies SQLite to PostgreSQL and back, and can run twice', { skip: reachable ? false : SKIP_MESSAGE }, async () => {
+test('quire migrate copies SQLite to PostgreSQL and back, and can run twice; archives stay searchable', { skip: reachable ? false : SKIP_MESSAGE }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'quire-migrate-'));
   const schema = `quire_test_${randomBytes(6).toString('hex')}`;
   try {
@@ -35,15 +36,32 @@ test('quire migrate copies SQLite to PostgreSQL and back, and can run twice', { 
     await source.keyval('vcard').set('localhost', 'juliet', '<vCard/>');
     await source.map('roster').set('localhost', 'juliet', 'romeo@localhost', '<item/>');
     await source.archive('offline').append('localhost', 'juliet', { id: 'o1', value: '<message/>' });
+    await source.archive('mam').append('localhost', 'juliet', { id: 'a1', with: 'romeo@localhost', value: '<message><body>…</body></message>', text: 'Parting is such sweet sorrow' });
+    await source.archive('mam').append('localhost', 'juliet', { id: 'a2', with: 'romeo@localhost', value: '<message><body>…</body></message>', text: 'À Vérone, sous le balcon' });
+    await source.archive('mam').append('localhost', 'juliet', { id: 'a3', with: 'romeo@localhost', value: '<message><received/></message>' });
     await source.close();
+    /** What a search finds in Juliet's MAM archive: each search once as a word, once with accents, once by prefix. */
+    const searches = async (backend: PostgresBackend | SqliteBackend) => {
+      const mam = backend.archive('mam');
+      const found = async (text: string) => (await mam.query('localhost', 'juliet', { text })).items.map((item) => item.id);
+      return [await found('sorrow'), await found('verone BALCON'), await found('swe* part*'), await found('received'), await mam.count('localhost', 'juliet', { text: 'sous' })];
+    };
+    const expected = [['a1'], ['a2'], ['a1'], [], 1];
 
     for (let run = 0; run < 2; run++) {
       const result = quire(['migrate', '--from', `sqlite:${join(dir, 'from.db')}`, '--to', `postgres:${url}`]);
       assert.equal(result.status, 0, result.stderr);
-      assert.match(result.stdout, /copied 1 accounts, 1 keyval, 1 map and 1 archive rows from sqlite to postgres; counts verified/);
+      assert.match(result.stdout, /copied 1 accounts, 1 keyval, 1 map and 4 archive rows from sqlite to postgres; counts verified/);
     }
     const [{ n }] = await sql`SELECT COUNT(*)::int AS n FROM ${sql(schema)}.archive`;
-    assert.equal(n, 1);
+    assert.equal(n, 4);
+    const migrated = new PostgresBackend({ url: URL_BASE, schema, max: 1 });
+    await migrated.open();
+    try {
+      assert.deepEqual(await searches(migrated), expected);
+    } finally {
+      await migrated.close();
+    }
 
     const back = quire(['migrate', '--from', url.toString(), '--to', `sqlite:${join(dir, 'back.db')}`]);
     assert.equal(back.status, 0, back.stderr);
@@ -54,6 +72,7 @@ test('quire migrate copies SQLite to PostgreSQL and back, and can run twice', { 
       assert.equal(await copy.keyval('vcard').get('localhost', 'juliet'), '<vCard/>');
       assert.equal(await copy.map('roster').get('localhost', 'juliet', 'romeo@localhost'), '<item/>');
       assert.deepEqual((await copy.archive('offline').query('localhost', 'juliet')).items.map((item) => item.id), ['o1']);
+      assert.deepEqual(await searches(copy), expected);
     } finally {
       await copy.close();
     }

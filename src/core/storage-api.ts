@@ -69,6 +69,11 @@ export interface ArchiveItem {
 
 export interface ArchiveQuery {
   with?: string;
+  /**
+   * Items whose `with` starts with this string (compared by code point, no wildcards). PubSub keeps item
+   * revisions under `<node>\u001f<itemId>` and reads a whole node with the prefix `<node>\u001f`.
+   */
+  withPrefix?: string;
   /** Inclusive bounds, milliseconds since the epoch. */
   start?: number;
   end?: number;
@@ -76,6 +81,15 @@ export interface ArchiveQuery {
   after?: string;
   before?: string;
   ids?: string[];
+  /**
+   * Full-text search of the text given to append() (never of the value): an item matches when its text holds
+   * every word of the search, in any case and without regard to accents; a `*` right after a word makes it a
+   * prefix. The search has no other syntax: quotes, parentheses, operators and other punctuation separate words
+   * (src/storage/text-search.ts has the rules, and the limits: the first 32 words of a search count, the first
+   * 100,000 characters of distinct words of a text are indexed). A search without words matches nothing, as does
+   * every item appended without text.
+   */
+  text?: string;
   limit?: number;
   /** Newest first. Paging cursors still refer to ids. */
   reverse?: boolean;
@@ -87,14 +101,45 @@ export interface ArchiveResult {
   complete: boolean;
 }
 
+/** The filters count() takes: those of ArchiveQuery that select items, without paging. */
+export type ArchiveCountQuery = Pick<ArchiveQuery, 'with' | 'withPrefix' | 'start' | 'end' | 'text'>;
+
+/** The filters delete() takes; several combine (an item must match them all). */
+export interface ArchiveDeleteFilter {
+  ids?: string[];
+  with?: string;
+  withPrefix?: string;
+  /** Inclusive, milliseconds since the epoch: items from before then. */
+  end?: number;
+  text?: string;
+}
+
+/** What a part of an archive holds, for quotas. */
+export interface ArchiveUsage {
+  items: number;
+  /** The sum of the UTF-8 byte lengths of the items' values (not their ids, keys or indexed text). */
+  bytes: number;
+}
+
 /** Time-ordered entries with queries and paging (offline messages, MAM, PubSub item history). */
 export interface ArchiveStore {
-  /** Appends an item and resolves its id. An existing id is replaced (moved to the end). */
-  append(host: string, user: string, item: { id?: string; when?: number; with?: string; value: string }): Promise<string>;
+  /**
+   * Whether `text` in append() is indexed and the `text` filter works. Protocols that offer search (XEP-0431)
+   * advertise it only when it is true; a store without it rejects queries that use `text`.
+   */
+  readonly textSearch: boolean;
+  /**
+   * Appends an item and resolves its id. An existing id is replaced (moved to the end), text included: replaced
+   * without text, the item is no longer found by a search. `text` is plain text the caller extracted from the
+   * value for searching (a message's body, say).
+   */
+  append(host: string, user: string, item: { id?: string; when?: number; with?: string; value: string; text?: string }): Promise<string>;
   query(host: string, user: string, query?: ArchiveQuery): Promise<ArchiveResult>;
-  count(host: string, user: string, query?: Pick<ArchiveQuery, 'with' | 'start' | 'end'>): Promise<number>;
+  count(host: string, user: string, query?: ArchiveCountQuery): Promise<number>;
   /** Deletes matching items (all of the user's when no filter) and resolves how many were removed. */
-  delete(host: string, user: string, filter?: { ids?: string[]; with?: string; end?: number }): Promise<number>;
+  delete(host: string, user: string, filter?: ArchiveDeleteFilter): Promise<number>;
+  /** How many items match and the size of their values (the whole archive of the user when no filter). */
+  usage(host: string, user: string, filter?: { with?: string; withPrefix?: string }): Promise<ArchiveUsage>;
 }
 
 export interface StorageBackend {

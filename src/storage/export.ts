@@ -8,8 +8,11 @@ export type ExportRow =
   | { kind: 'account'; host: string; user: string; record: AccountRecord }
   | { kind: 'keyval'; store: string; host: string; user: string; value: string }
   | { kind: 'map'; store: string; host: string; user: string; key: string; value: string }
-  /** Archive rows come in insertion order, so appending them in turn keeps each archive's order. */
-  | { kind: 'archive'; store: string; host: string; user: string; item: ArchiveItem };
+  /**
+   * Archive rows come in insertion order, so appending them in turn keeps each archive's order. `text` is what
+   * the item was appended with for search (ArchiveStore.append), so a copied archive stays searchable.
+   */
+  | { kind: 'archive'; store: string; host: string; user: string; item: ArchiveItem; text?: string };
 
 export type ExportKind = ExportRow['kind'];
 export type ExportCounts = Record<ExportKind, number>;
@@ -38,7 +41,7 @@ export async function importRow(target: StorageBackend, row: ExportRow): Promise
       return target.map(row.store).set(row.host, row.user, row.key, row.value);
     case 'archive':
       // An existing id is replaced and moves to the end; copying in insertion order restores the order.
-      await target.archive(row.store).append(row.host, row.user, row.item);
+      await target.archive(row.store).append(row.host, row.user, { ...row.item, text: row.text });
       return;
   }
 }

@@ -11,11 +11,13 @@
 //   is { before: X, reverse: true } (flip the items for chronological order), and the last page is
 //   { reverse: true }.
 // - `complete` is true when no matching item lies beyond the page in that direction.
+// - `text` searches the text given to append(), never the value (text-search.ts has the rules); `withPrefix`
+//   compares code points, with no wildcards (with-prefix.ts). Both combine with every other filter and paging.
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StorageError } from './errors.js';
-import type { AccountRecord, ArchiveResult, ArchiveStore, StorageBackend } from './types.js';
+import type { AccountRecord, ArchiveQuery, ArchiveResult, ArchiveStore, StorageBackend } from './types.js';
 
 export interface SuiteTarget {
   /** A fresh backend with no data, not yet opened. */
@@ -58,6 +60,31 @@ async function fillArchive(archive: ArchiveStore, user = 'juliet'): Promise<void
 }
 
 const M = (...n: number[]) => n.map((i) => `m${i}`);
+
+/**
+ * s0..s7, one second apart: the text each was appended with (s5 has none, though its value says "sun"), and a
+ * value whose tags and attributes hold words no search may find (message, chat, jabber, moonlight).
+ */
+const SEARCHABLE: readonly { with: string; text?: string; body?: string }[] = [
+  { with: 'romeo@example.com', text: 'But soft, what light through yonder window breaks?' },
+  { with: 'romeo@example.com', text: 'It is the east, and Juliet is the sun.' },
+  { with: 'nurse@example.com', text: 'Arise, fair sun, and kill the envious moon' },
+  { with: 'romeo@example.com', text: 'O Romeo, Romeo, wherefore art thou Romeo?' },
+  { with: 'nurse@example.com', text: 'Crème brûlée at the CAFÉ in Vérone: naïve Ñandú, ΟΔΟΣ' },
+  { with: 'romeo@example.com', body: 'sun' },
+  { with: 'tybalt@example.com', text: 'Tybalt\'s rapier: 3.14 romeo@montague.lit foo-bar (AND) OR "NEAR" -x' },
+  { with: 'romeo@example.com', text: 'The sun sets; Sunday comes, sunny or not.' },
+];
+
+async function fillSearchable(archive: ArchiveStore, user = 'juliet'): Promise<void> {
+  for (const [i, item] of SEARCHABLE.entries()) {
+    const body = item.body ?? item.text ?? '';
+    const value = `<message xmlns="jabber:client" type="chat" id="moonlight"><body>${body.replace(/[<&]/g, '')}</body></message>`;
+    await archive.append(HOST, user, { id: `s${i}`, when: T0 + i * 1000, with: item.with, value, text: item.text });
+  }
+}
+
+const S = (...n: number[]) => n.map((i) => `s${i}`);
 
 export function storageSuite(name: string, makeBackend: () => Promise<SuiteTarget>): void {
   /** Runs a test body against a freshly opened backend and always tears it down. */
@@ -468,6 +495,322 @@ export function storageSuite(name: string, makeBackend: () => Promise<SuiteTarge
       }));
     });
 
+    describe('archive search (text)', () => {
+      /** The ids of the items a search finds in juliet's archive, in order. */
+      const search = async (archive: ArchiveStore, text: string, q: ArchiveQuery = {}) => ids(await archive.query(HOST, 'juliet', { ...q, text }));
+
+      test('every backend supports it', withBackend(async (b) => {
+        assert.equal(b.archive('mam').textSearch, true);
+      }));
+
+      test('an item matches when its text holds every word, in any order, case and accents; * makes a prefix', withBackend(async (b) => {
+        const mam = b.archive('mam');
+        await fillSearchable(mam);
+        const expected: [string, string[]][] = [
+          ['sun', S(1, 2, 7)],
+          ['SUN Juliet', S(1)],
+          ['juliet sun', S(1)],
+          ['thou wherefore', S(3)],
+          ['sun*', S(1, 2, 7)],
+          ['sund*', S(7)],
+          ['sunny', S(7)],
+          ['su', []],
+          ['rom*', S(3, 6)],
+          ['romeo', S(3, 6)],
+          ['romeo tybalt', S(6)],
+          // Punctuation separates words: an address, an apostrophe, a hyphen, a decimal point.
+          ['montague', S(6)],
+          ['lit', S(6)],
+          ['tybalt', S(6)],
+          ['s', S(6)],
+          ['foo', S(6)],
+          ['bar', S(6)],
+          ['14', S(6)],
+          // Accents and case are ignored, in the text and in the search.
+          ['creme brulee', S(4)],
+          ['CRÈME', S(4)],
+          ['cafe', S(4)],
+          ['café', S(4)],
+          ['Verone', S(4)],
+          ['vér*', S(4)],
+          ['nandu naive', S(4)],
+          ['οδοσ', S(4)],
+          ['Οδός', S(4)],
+        ];
+        for (const [text, want] of expected) assert.deepEqual(await search(mam, text), want, text);
+      }));
+
+      test('the value is not searched: tags, attributes and items appended without text never match', withBackend(async (b) => {
+        const mam = b.archive('mam');
+        await fillSearchable(mam);
+        for (const text of ['message', 'chat', 'jabber', 'client', 'moonlight', 'body', 'type', 'xmlns']) {
+          assert.deepEqual(await search(mam, text), [], text);
+        }
+        // s5's value says "sun", but it was appended without text.
+        assert.ok(!(await search(mam, 'sun')).includes('s5'));
+        await mam.append(HOST, 'juliet', { id: 'empty', value: '<message><body>sun</body></message>', text: '' });
+        assert.deepEqual(await search(mam, 'sun'), S(1, 2, 7));
+      }));
+
+      test('quotes, operators and other punctuation in a search are separators or words, never syntax', withBackend(async (b) => {
+        const mam = b.archive('mam');
+        await fillSearchable(mam);
+        const expected: [string, string[]][] = [
+          ['"', []],
+          ["'", []],
+          ['"sun', S(1, 2, 7)],
+          ['sun"', S(1, 2, 7)],
+          ["'sun'", S(1, 2, 7)],
+          ['"juliet sun"', S(1)],
+          ['""sun""', S(1, 2, 7)],
+          // AND, OR, NOT and NEAR are words like any other.
+          ['sun AND juliet', S(1)],
+          ['sun OR moon', []],
+          ['romeo OR', S(6)],
+          ['NEAR(sun moon)', []],
+          ['near', S(6)],
+          ['NOT', S(7)],
+          ['(sun', S(1, 2, 7)],
+          ['sun)', S(1, 2, 7)],
+          ['()', []],
+          ['-sun', S(1, 2, 7)],
+          ['sun -juliet', S(1)],
+          ['words:sun', []],
+          ['owner:sun', []],
+          ['{words}:sun', []],
+          ['sun:', S(1, 2, 7)],
+          [':', []],
+          ['^sun', S(1, 2, 7)],
+          ['+sun', S(1, 2, 7)],
+          ['sun*juliet', S(1)],
+          ['*sun', S(1, 2, 7)],
+          ['sun**', S(1, 2, 7)],
+          ['*', []],
+          ['**', []],
+          ['sun & juliet', S(1)],
+          ['sun | moon', S(2)],
+          ['!sun', S(1, 2, 7)],
+          ['sun <-> juliet', S(1)],
+          ['sun:*', S(1, 2, 7)],
+          [':*', []],
+          ['\\', []],
+          ['sun\\', S(1, 2, 7)],
+          ["sun\\'", S(1, 2, 7)],
+          ['%', []],
+          ['_', []],
+          ['s_x', S(6)],
+          ["'; DROP TABLE archive; --", []],
+          ['sun\u0000juliet', S(1)],
+          ['🌞 sun', S(1, 2, 7)],
+        ];
+        for (const [text, want] of expected) assert.deepEqual(await search(mam, text), want, JSON.stringify(text));
+        assert.equal(await mam.count(HOST, 'juliet'), SEARCHABLE.length, 'the archive is intact');
+      }));
+
+      test('a search without words, or with a word too long to be indexed, matches nothing', withBackend(async (b) => {
+        const mam = b.archive('mam');
+        await fillSearchable(mam);
+        for (const text of ['', '   ', '?!…', '— – ·', '*', '"()"', '🌞', `sun ${'a'.repeat(101)}`]) {
+          assert.deepEqual(await mam.query(HOST, 'juliet', { text }), { items: [], complete: true }, JSON.stringify(text));
+          assert.equal(await mam.count(HOST, 'juliet', { text }), 0, JSON.stringify(text));
+        }
+        // A word of the longest indexed length is a word like any other.
+        const longest = 'w'.repeat(100);
+        await mam.append(HOST, 'juliet', { id: 'long', value: '<message/>', text: `${longest} ${'q'.repeat(101)}` });
+        assert.deepEqual(await search(mam, longest), ['long']);
+        assert.deepEqual(await search(mam, `${'w'.repeat(50)}*`), ['long']);
+        assert.deepEqual(await search(mam, 'q*'), [], 'a longer word is not indexed');
+        // Many words: all must match, but only the first 32 distinct ones count (text-search.ts).
+        assert.deepEqual(await search(mam, `sun ${Array.from({ length: 2000 }, (_, i) => `w${i}`).join(' ')}`), []);
+        assert.deepEqual(await search(mam, 'sun '.repeat(2000)), S(1, 2, 7));
+        const words = Array.from({ length: 40 }, (_, i) => `v${i}`);
+        await mam.append(HOST, 'juliet', { id: 'many', value: '<message/>', text: words.slice(0, 32).join(' ') });
+        assert.deepEqual(await search(mam, words.join(' ')), ['many'], 'words 33 to 40 are not looked for');
+        assert.deepEqual(await search(mam, `${words.slice(0, 31).join(' ')} v39`), []);
+        // A huge text is indexed up to 100,000 characters of distinct words: the first ones are found, the last are not.
+        const huge = Array.from({ length: 20_000 }, (_, i) => `h${String(i).padStart(9, '0')}`);
+        await mam.append(HOST, 'juliet', { id: 'huge', value: '<message/>', text: huge.join(' ') });
+        assert.deepEqual(await search(mam, `${huge[0]} ${huge[9_999]}`), ['huge']);
+        assert.deepEqual(await search(mam, huge[10_000]), []);
+        assert.deepEqual(await search(mam, 'h000009*'), ['huge']);
+        assert.deepEqual(await search(mam, 'h00001*'), []);
+      }));
+
+      test('text combines with with, withPrefix, start, end and ids', withBackend(async (b) => {
+        const mam = b.archive('mam');
+        await fillSearchable(mam);
+        assert.deepEqual(await search(mam, 'sun', { with: 'romeo@example.com' }), S(1, 7));
+        assert.deepEqual(await search(mam, 'sun', { withPrefix: 'nurse@' }), S(2));
+        assert.deepEqual(await search(mam, 'sun', { start: T0 + 2000 }), S(2, 7));
+        assert.deepEqual(await search(mam, 'sun', { end: T0 + 1000 }), S(1));
+        assert.deepEqual(await search(mam, 'sun', { ids: S(2, 3, 5, 7) }), S(2, 7));
+        assert.deepEqual(await search(mam, 'sun', { with: 'romeo@example.com', start: T0 + 3000, ids: S(1, 7) }), S(7));
+      }));
+
+      test('text pages like any filter: limit, after, before, reverse, and complete exact at the edges', withBackend(async (b) => {
+        const mam = b.archive('mam');
+        await fillSearchable(mam);
+        const page = async (q: ArchiveQuery) => {
+          const result = await mam.query(HOST, 'juliet', { ...q, text: 'sun' });
+          return [ids(result), result.complete];
+        };
+        assert.deepEqual(await page({ limit: 2 }), [S(1, 2), false]);
+        assert.deepEqual(await page({ limit: 2, after: 's2' }), [S(7), true]);
+        assert.deepEqual(await page({ limit: 1, after: 's1' }), [S(2), false]);
+        // A cursor need not match the search.
+        assert.deepEqual(await page({ limit: 2, after: 's3' }), [S(7), true]);
+        assert.deepEqual(await page({ limit: 2, reverse: true }), [S(7, 2), false]);
+        assert.deepEqual(await page({ limit: 2, reverse: true, before: 's7' }), [S(2, 1), true]);
+        assert.deepEqual(await page({ reverse: true, before: 's6' }), [S(2, 1), true]);
+        assert.deepEqual(await page({ after: 's1', before: 's7' }), [S(2), true]);
+        assert.deepEqual(await page({ limit: 0 }), [[], false]);
+        assert.deepEqual(await page({ limit: 0, after: 's7' }), [[], true]);
+        await assert.rejects(mam.query(HOST, 'juliet', { text: 'sun', after: 'nope' }), isStorageError('item-not-found'));
+        // Even a search that cannot match checks its cursor.
+        await assert.rejects(mam.query(HOST, 'juliet', { text: '?!', after: 'nope' }), isStorageError('item-not-found'));
+      }));
+
+      test('count and delete take text', withBackend(async (b) => {
+        const mam = b.archive('mam');
+        await fillSearchable(mam);
+        await fillSearchable(mam, 'romeo');
+        assert.equal(await mam.count(HOST, 'juliet', { text: 'sun' }), 3);
+        assert.equal(await mam.count(HOST, 'juliet', { text: 'sun', with: 'romeo@example.com' }), 2);
+        assert.equal(await mam.count(HOST, 'juliet', { text: 'sun', withPrefix: 'nurse', start: T0 + 2000, end: T0 + 2000 }), 1);
+        assert.equal(await mam.count(HOST, 'juliet', { text: 'moon*' }), 1);
+        assert.equal(await mam.delete(HOST, 'juliet', { text: '?!' }), 0);
+        assert.equal(await mam.delete(HOST, 'juliet', { text: 'sun', with: 'romeo@example.com' }), 2);
+        assert.deepEqual(ids(await mam.query(HOST, 'juliet')), S(0, 2, 3, 4, 5, 6));
+        assert.equal(await mam.delete(HOST, 'juliet', { text: 'romeo', ids: S(0, 3, 4) }), 1);
+        assert.equal(await mam.delete(HOST, 'juliet', { text: 'c*', end: T0 + 4000 }), 1, 'creme, s4');
+        assert.equal(await mam.delete(HOST, 'juliet', { text: 'rapier', withPrefix: 'tyb' }), 1);
+        assert.deepEqual(ids(await mam.query(HOST, 'juliet')), S(0, 2, 5));
+        assert.deepEqual(await search(mam, 'sun'), S(2));
+        // Romeo's archive, with the same ids and words, is untouched.
+        assert.equal(await mam.count(HOST, 'romeo', { text: 'sun' }), 3);
+        assert.deepEqual(ids(await mam.query(HOST, 'romeo', { text: 'romeo' })), S(3, 6));
+      }));
+
+      test('searches stay within one store, host and user', withBackend(async (b) => {
+        await fillSearchable(b.archive('mam'), 'romeo');
+        await fillSearchable(b.archive('offline'), 'juliet');
+        await b.archive('mam').append(OTHER_HOST, 'juliet', { id: 'x', value: '<x/>', text: 'sun' });
+        assert.deepEqual(await search(b.archive('mam'), 'sun'), []);
+        assert.deepEqual(ids(await b.archive('mam').query(OTHER_HOST, 'juliet', { text: 'sun' })), ['x']);
+        assert.deepEqual(ids(await b.archive('offline').query(HOST, 'juliet', { text: 'sun' })), S(1, 2, 7));
+        assert.deepEqual(ids(await b.archive('mam').query(HOST, 'romeo', { text: 'sun' })), S(1, 2, 7));
+      }));
+
+      test('the words follow the item: replaced, replaced without text, deleted, and deleted with the account', withBackend(async (b) => {
+        const mam = b.archive('mam');
+        await b.accounts.create(HOST, 'juliet', account());
+        await fillSearchable(mam);
+        await mam.append(HOST, 'juliet', { id: 's1', when: T0 + 60_000, with: 'romeo@example.com', value: '<message/>', text: 'Good night, good night!' });
+        assert.deepEqual(await search(mam, 'juliet'), []);
+        assert.deepEqual(await search(mam, 'night'), S(1));
+        assert.deepEqual(await search(mam, 'sun'), S(2, 7));
+        await mam.append(HOST, 'juliet', { id: 's1', value: '<message/>' });
+        assert.deepEqual(await search(mam, 'night'), []);
+        await mam.delete(HOST, 'juliet', { ids: ['s2'] });
+        assert.deepEqual(await search(mam, 'moon'), []);
+        assert.deepEqual(await search(mam, 'sun'), S(7));
+
+        assert.equal(await b.accounts.delete(HOST, 'juliet'), true);
+        assert.deepEqual(await search(mam, 'sun'), []);
+        // The same ids in a new account with other words: nothing of the old ones is found.
+        await b.accounts.create(HOST, 'juliet', account());
+        await mam.append(HOST, 'juliet', { id: 's7', value: '<message/>', text: 'parting is such sweet sorrow' });
+        assert.deepEqual(await search(mam, 'sun'), []);
+        assert.deepEqual(await search(mam, 'sorrow'), S(7));
+      }));
+    });
+
+    describe('archive withPrefix', () => {
+      const WITHS = [
+        'node\u001fa', 'node\u001fb', 'node\u001f', 'node', 'node2', 'nod', 'nodf', 'a%b', 'a_b', 'axb',
+        'x\uFFFFa', 'x\u{10000}', 'x\uFFFE', 'y\u{10FFFF}a', 'z', '\uD7FFq', '\uE000', 'ab\u00e9', 'abf',
+      ];
+      const fillWiths = async (archive: ArchiveStore, user = 'juliet') => {
+        for (const [i, w] of WITHS.entries()) await archive.append(HOST, user, { id: `w${i}`, when: T0 + i, with: w, value: w });
+      };
+      const withsOf = async (archive: ArchiveStore, q: ArchiveQuery) => (await archive.query(HOST, 'juliet', q)).items.map((item) => item.with);
+
+      test('matches the items whose with starts with the prefix, character by character, with no wildcards', withBackend(async (b) => {
+        const mam = b.archive('pubsub-history');
+        await fillWiths(mam);
+        const expected: [string, string[]][] = [
+          ['node\u001f', ['node\u001fa', 'node\u001fb', 'node\u001f']],
+          ['node', ['node\u001fa', 'node\u001fb', 'node\u001f', 'node', 'node2']],
+          ['nodf', ['nodf']],
+          ['a%', ['a%b']],
+          ['a_', ['a_b']],
+          ['%', []],
+          ['ab', ['ab\u00e9', 'abf']],
+          // Code point order, not UTF-16 order: U+10000 comes after U+FFFF.
+          ['x\uFFFF', ['x\uFFFFa']],
+          ['x', ['x\uFFFFa', 'x\u{10000}', 'x\uFFFE']],
+          ['y\u{10FFFF}', ['y\u{10FFFF}a']],
+          ['\uD7FF', ['\uD7FFq']],
+          ['nobody', []],
+        ];
+        for (const [prefix, want] of expected) assert.deepEqual(await withsOf(mam, { withPrefix: prefix }), want, JSON.stringify(prefix));
+        assert.equal((await withsOf(mam, { withPrefix: '' })).length, WITHS.length, 'the empty prefix matches everything');
+      }));
+
+      test('combines with with, paging, count, delete and usage', withBackend(async (b) => {
+        const mam = b.archive('pubsub-history');
+        await fillWiths(mam);
+        await fillWiths(mam, 'romeo');
+        assert.deepEqual(await withsOf(mam, { withPrefix: 'no', with: 'node' }), ['node']);
+        assert.deepEqual(await withsOf(mam, { withPrefix: 'no', with: 'z' }), []);
+        let page = await mam.query(HOST, 'juliet', { withPrefix: 'node', limit: 2 });
+        assert.deepEqual([ids(page), page.complete], [['w0', 'w1'], false]);
+        page = await mam.query(HOST, 'juliet', { withPrefix: 'node', limit: 2, after: 'w1' });
+        assert.deepEqual([ids(page), page.complete], [['w2', 'w3'], false]);
+        page = await mam.query(HOST, 'juliet', { withPrefix: 'node', limit: 2, reverse: true, before: 'w9' });
+        assert.deepEqual([ids(page), page.complete], [['w4', 'w3'], false]);
+        page = await mam.query(HOST, 'juliet', { withPrefix: 'node', start: T0 + 1, end: T0 + 3 });
+        assert.deepEqual([ids(page), page.complete], [['w1', 'w2', 'w3'], true]);
+        assert.equal(await mam.count(HOST, 'juliet', { withPrefix: 'node\u001f' }), 3);
+        assert.equal(await mam.count(HOST, 'juliet', { withPrefix: 'node', start: T0 + 3 }), 2);
+        assert.deepEqual(await mam.usage(HOST, 'juliet', { withPrefix: 'node\u001f' }), { items: 3, bytes: 6 + 6 + 5 });
+        assert.equal(await mam.delete(HOST, 'juliet', { withPrefix: 'node\u001f', end: T0 + 1 }), 2);
+        assert.equal(await mam.delete(HOST, 'juliet', { withPrefix: 'x', ids: ['w10', 'w12', 'w0'] }), 2);
+        assert.deepEqual(await withsOf(mam, { withPrefix: 'x' }), ['x\u{10000}']);
+        assert.equal(await mam.delete(HOST, 'juliet', { withPrefix: 'node' }), 3);
+        assert.deepEqual(await withsOf(mam, { withPrefix: 'no' }), ['nod', 'nodf']);
+        assert.equal(await mam.count(HOST, 'romeo', { withPrefix: 'no' }), 7, "romeo's items stay");
+      }));
+    });
+
+    describe('archive usage', () => {
+      test('counts items and the UTF-8 bytes of their values, by with and withPrefix', withBackend(async (b) => {
+        const files = b.archive('files');
+        assert.deepEqual(await files.usage(HOST, 'juliet'), { items: 0, bytes: 0 });
+        const values: [string, string][] = [['abc', 'a'], ['é', 'b\u001f1'], ['😀', 'b\u001f2'], ['€', 'b'], ['', 'a']];
+        for (const [i, [value, w]] of values.entries()) await files.append(HOST, 'juliet', { id: `f${i}`, with: w, value, text: 'not counted' });
+        await files.append(HOST, 'romeo', { value: 'x'.repeat(1000) });
+        await files.append(OTHER_HOST, 'juliet', { value: 'x'.repeat(1000) });
+        await b.archive('other').append(HOST, 'juliet', { value: 'x'.repeat(1000) });
+        assert.deepEqual(await files.usage(HOST, 'juliet'), { items: 5, bytes: 3 + 2 + 4 + 3 });
+        assert.deepEqual(await files.usage(HOST, 'juliet', {}), { items: 5, bytes: 12 });
+        assert.deepEqual(await files.usage(HOST, 'juliet', { with: 'a' }), { items: 2, bytes: 3 });
+        assert.deepEqual(await files.usage(HOST, 'juliet', { withPrefix: 'b' }), { items: 3, bytes: 9 });
+        assert.deepEqual(await files.usage(HOST, 'juliet', { withPrefix: 'b\u001f' }), { items: 2, bytes: 6 });
+        assert.deepEqual(await files.usage(HOST, 'juliet', { with: 'b', withPrefix: 'b' }), { items: 1, bytes: 3 });
+        assert.deepEqual(await files.usage(HOST, 'juliet', { with: 'nobody' }), { items: 0, bytes: 0 });
+        // A replaced item counts once, at its new size.
+        await files.append(HOST, 'juliet', { id: 'f0', with: 'a', value: 'abcdef' });
+        assert.deepEqual(await files.usage(HOST, 'juliet'), { items: 5, bytes: 15 });
+        assert.deepEqual(await files.usage(HOST, 'romeo'), { items: 1, bytes: 1000 });
+      }));
+
+      test('a 1 MiB value counts its bytes', withBackend(async (b) => {
+        await b.archive('files').append(HOST, 'juliet', { value: `${'x'.repeat(MiB - 1)}€` });
+        assert.deepEqual(await b.archive('files').usage(HOST, 'juliet'), { items: 1, bytes: MiB + 2 });
+      }));
+    });
+
     describe('values', () => {
       const unicode = [
         '<body xml:lang="ja">こんにちは、世界</body>',
@@ -520,7 +863,7 @@ export function storageSuite(name: string, makeBackend: () => Promise<SuiteTarge
         await backend.keyval('vcard').set(HOST, 'juliet', '<vCard/>');
         await backend.map('roster').setMany(HOST, 'juliet', new Map([['romeo@example.org', '<item/>'], ['nurse@example.org', '<item/>']]));
         await fillArchive(backend.archive('mam'));
-        await backend.archive('mam').append(HOST, 'juliet', { id: 'm2', when: T0 + 99_000, value: 'moved' });
+        await backend.archive('mam').append(HOST, 'juliet', { id: 'm2', when: T0 + 99_000, value: 'moved', text: 'moved away' });
         await backend.close();
 
         backend = await target.reopen();
@@ -532,8 +875,9 @@ export function storageSuite(name: string, makeBackend: () => Promise<SuiteTarge
         const page = await backend.archive('mam').query(HOST, 'juliet', { reverse: true, limit: 2 });
         assert.deepEqual([ids(page), page.complete], [M(2, 9), false]);
         // New items still sort after the reopened ones.
-        await backend.archive('mam').append(HOST, 'juliet', { id: 'm10', value: 'after reopen' });
+        await backend.archive('mam').append(HOST, 'juliet', { id: 'm10', value: 'after reopen', text: 'moved in' });
         assert.deepEqual(ids(await backend.archive('mam').query(HOST, 'juliet', { after: 'm2' })), M(10));
+        assert.deepEqual(ids(await backend.archive('mam').query(HOST, 'juliet', { text: 'moved' })), M(2, 10));
       } finally {
         await backend.close();
         await target.cleanup?.();

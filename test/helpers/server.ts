@@ -10,6 +10,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { client, xml as xmppXml } from '@xmpp/client';
 import { loadConfigText } from '../../src/config/index.js';
 import { startServer, type RunningServer } from '../../src/start.js';
+import type { StorageBackend } from '../../src/core/storage-api.js';
 import { StorageTracker } from './tracked-storage.js';
 
 // The test servers use a self-signed certificate generated per data folder; clients accept it.
@@ -45,6 +46,8 @@ export interface TestServerOptions {
   tlsRequired?: boolean;
   /** Reuse the data folder of a server stopped with keepData (a restart). */
   dataDir?: string;
+  /** Puts something between the server and its storage (a backend that lacks a capability, say). */
+  wrapStorage?: (backend: StorageBackend) => StorageBackend;
 }
 
 let counter = 0;
@@ -94,7 +97,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   ].join('\n');
   const loaded = loadConfigText(yaml, `test-${++counter}.yaml`, dataDir);
   const tracker = new StorageTracker();
-  const running = await startServer(loaded, { logDestination: createWriteStream(join(dataDir, 'server.log'), { flags: 'a' }), wrapStorage: (backend) => tracker.wrap(backend) });
+  const running = await startServer(loaded, { logDestination: createWriteStream(join(dataDir, 'server.log'), { flags: 'a' }), wrapStorage: (backend) => tracker.wrap(options.wrapStorage ? options.wrapStorage(backend) : backend) });
   return {
     running,
     domain: 'localhost',

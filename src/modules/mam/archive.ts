@@ -98,6 +98,7 @@ export class ArchiveQueryRunner {
       start: filter.start,
       end: filter.end,
       ids: filter.ids,
+      text: filter.text,
       after,
       before,
     };
@@ -111,12 +112,13 @@ export class ArchiveQueryRunner {
       : await this.read(base, reverse, skip, limit);
     if (reverse) page.items.reverse();
 
-    // <count/> is the size of the whole result set, which the store counts by with/start/end; with the
+    // <count/> is the size of the whole result set, which the store counts by with/start/end/text; with the
     // extended bounds or a full JID it would mean reading everything, so it is left out (XEP-0059 §2.2).
     if (!fullJid && filter.afterId === undefined && filter.beforeId === undefined) {
+      const { with: w, start, end, text } = base;
       page.count = filter.ids
-        ? (await store.query(host, user, { with: base.with, start: base.start, end: base.end, ids: filter.ids })).items.length
-        : await store.count(host, user, { with: base.with, start: base.start, end: base.end });
+        ? (await store.query(host, user, { with: w, start, end, text, ids: filter.ids })).items.length
+        : await store.count(host, user, { with: w, start, end, text });
     }
     if (!reverse && rsm.after === undefined) page.index = skip;
     else if (reverse && rsm.before === '' && page.count !== undefined) page.index = page.count - page.items.length;

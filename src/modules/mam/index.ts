@@ -1,6 +1,6 @@
 // XEP-0313 Message Archive Management for user archives, with XEP-0441 preferences: every message worth keeping
 // that an account sends or receives goes into its archive, under the XEP-0359 stanza-id the account sees, and
-// the account's clients page through it with XEP-0059 to sync history.
+// the account's clients page through it with XEP-0059 to sync history, and search its text (XEP-0431).
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Host, StanzaEvent } from '../../core/host.js';
@@ -13,8 +13,10 @@ import { StanzaError } from '../../core/stanza.js';
 import { xml, type Element } from '../../core/xml/element.js';
 import { NS_SID, stanzaIdBy } from '../stanza-id/index.js';
 import { ArchiveQueryRunner, type Page } from './archive.js';
-import { formatDateTime, NS_RSM, parseQuery, queryForm } from './query.js';
-import { listVerdict, NS_MAM, parsePrefs, PrefsError, prefsToXml, worthArchiving, type DefaultPolicy, type Prefs } from './rules.js';
+import { formatDateTime, NS_FULLTEXT, NS_RSM, parseQuery, queryForm, type QueryCapabilities } from './query.js';
+import {
+  listVerdict, NS_MAM, parsePrefs, PrefsError, prefsToXml, searchableText, worthArchiving, type DefaultPolicy, type Prefs,
+} from './rules.js';
 
 export { NS_MAM } from './rules.js';
 export const NS_FORWARD = 'urn:xmpp:forward:0';
@@ -51,7 +53,7 @@ function storedValue(message: Element): Element {
 export default defineModule({
   name: 'mam',
   spec: 'XEP-0313',
-  description: 'Message Archive Management: user archives of sent and received messages, queried with RSM paging; XEP-0441 preferences',
+  description: 'Message Archive Management: user archives of sent and received messages, queried with RSM paging; XEP-0441 preferences; XEP-0431 full-text search',
   dependencies: ['stanza_id'],
   options: z
     .object({
@@ -83,6 +85,9 @@ export default defineModule({
     m.accountFeature(NS_MAM);
     m.accountFeature(`${NS_MAM}#extended`);
     m.accountFeature(`${NS_MAM}#groupchat-field`);
+    // XEP-0431 §2.1: search is offered where the storage backend can do it (all of Quire's can).
+    const capabilities: QueryCapabilities = { maxIds: maxPageSize, fullText: store.textSearch };
+    if (capabilities.fullText) m.accountFeature(NS_FULLTEXT);
 
     // Every archived message needs its account's preferences: they are read from storage once, not per message.
     const prefsCache = new GenerationalCache<string, Prefs>(10_000);
@@ -126,12 +131,14 @@ export default defineModule({
       // Timestamp of receipt (§3), taken now, not when the queue gets to it.
       const when = Date.now();
       const value = message.toString();
+      // XEP-0431: what a search looks through; only the text, never the markup.
+      const text = capabilities.fullText ? searchableText(message) : undefined;
       queues
         .run(account.bare, async () => {
           // A message to a name with no account is bounced by delivery; there is no archive to put it in.
           if (direction === 'incoming' && !hasSessions(account.bare) && !(await m.accounts.exists(host.name, account.local))) return;
           if (!(await allowed(account, target))) return;
-          await store.append(host.name, account.local, { id, when, with: target.bare, value });
+          await store.append(host.name, account.local, { id, when, with: target.bare, value, text });
           if (host.events.has('mam/archived')) {
             host.events.fire('mam/archived', { host, user: account.local, id, direction, stanza: message } satisfies MamArchivedEvent);
           }
@@ -186,13 +193,13 @@ export default defineModule({
     // §4.1.5 form discovery.
     m.iq('get', NS_MAM, 'query', (request) => {
       ownArchive(request);
-      return xml('query', { xmlns: NS_MAM }, queryForm());
+      return xml('query', { xmlns: NS_MAM }, queryForm(capabilities.fullText));
     }, 'bare');
 
     // §4: the query. Results go out as messages before the IQ result that ends them.
     m.iq('set', NS_MAM, 'query', (request) => {
       const archiveJid = ownArchive(request);
-      const query = parseQuery(request.payload, maxPageSize);
+      const query = parseQuery(request.payload, capabilities);
       const send = request.origin ? (s: Element) => request.origin!.send(s) : (s: Element) => m.route(s);
       return queues.run(archiveJid.bare, async () => {
         const page = await new ArchiveQueryRunner(store, host.name, archiveJid.local).run(query.filter, query.rsm, maxPageSize);

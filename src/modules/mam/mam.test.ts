@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { parseJid } from '../../core/jid/index.js';
 import { parseStoredXml } from '../../core/roster.js';
 import { StanzaError } from '../../core/stanza.js';
-import { parseDateTime, parseFilterForm, parseQuery, parseRsm } from './query.js';
-import { listVerdict, parsePrefs, PrefsError, worthArchiving } from './rules.js';
+import { FULLTEXT_FIELD, parseDateTime, parseFilterForm, parseQuery, parseRsm, queryForm } from './query.js';
+import { listVerdict, parsePrefs, PrefsError, searchableText, worthArchiving } from './rules.js';
 
 const message = (inner: string, attrs = "type='chat'") => parseStoredXml(`<message xmlns='jabber:client' to='juliet@capulet.lit' ${attrs}>${inner}</message>`);
 
@@ -66,6 +66,7 @@ test('XEP-0082 DateTime: Z and offsets, fractions rounded into the range, nonsen
   }
 });
 
+const CAPS = { maxIds: 10, fullText: true };
 const form = (fields: string, type = 'submit') =>
   parseStoredXml(`<x xmlns='jabber:x:data' type='${type}'><field var='FORM_TYPE' type='hidden'><value>urn:xmpp:mam:2</value></field>${fields}</x>`);
 const condition = (fn: () => unknown) => {
@@ -81,19 +82,19 @@ const condition = (fn: () => unknown) => {
 test('XEP-0313 §4.1: the query form', () => {
   const filter = parseFilterForm(
     form("<field var='with'><value>Juliet@Capulet.lit</value></field><field var='start'><value>2010-06-07T00:00:00Z</value></field><field var='ids'><value>a</value><value>b</value><value>a</value></field>"),
-    10,
+    CAPS,
   );
   assert.equal(filter.with?.full, 'juliet@capulet.lit');
   assert.equal(filter.start, Date.UTC(2010, 5, 7));
   assert.deepEqual(filter.ids, ['a', 'b']);
-  assert.equal(condition(() => parseFilterForm(form("<field var='color'><value>red</value></field>"), 10)), 'feature-not-implemented');
-  assert.equal(condition(() => parseFilterForm(form('', 'form'), 10)), 'bad-request');
-  assert.equal(condition(() => parseFilterForm(form("<field var='with'><value>a@b</value><value>c@d</value></field>"), 10)), 'bad-request');
-  assert.equal(condition(() => parseFilterForm(form("<field var='with'><value>@@</value></field>"), 10)), 'jid-malformed');
-  assert.equal(condition(() => parseFilterForm(form("<field var='end'><value>soon</value></field>"), 10)), 'bad-request');
-  assert.equal(condition(() => parseFilterForm(form("<field var='ids'><value>a</value><value>b</value></field>"), 1)), 'policy-violation');
-  assert.equal(condition(() => parseFilterForm(form("<field var='start'/><field var='start'/>"), 10)), 'bad-request');
-  assert.equal(condition(() => parseQuery(parseStoredXml("<query xmlns='urn:xmpp:mam:2' node='x'/>"), 10)), 'feature-not-implemented');
+  assert.equal(condition(() => parseFilterForm(form("<field var='color'><value>red</value></field>"), CAPS)), 'feature-not-implemented');
+  assert.equal(condition(() => parseFilterForm(form('', 'form'), CAPS)), 'bad-request');
+  assert.equal(condition(() => parseFilterForm(form("<field var='with'><value>a@b</value><value>c@d</value></field>"), CAPS)), 'bad-request');
+  assert.equal(condition(() => parseFilterForm(form("<field var='with'><value>@@</value></field>"), CAPS)), 'jid-malformed');
+  assert.equal(condition(() => parseFilterForm(form("<field var='end'><value>soon</value></field>"), CAPS)), 'bad-request');
+  assert.equal(condition(() => parseFilterForm(form("<field var='ids'><value>a</value><value>b</value></field>"), { maxIds: 1, fullText: true })), 'policy-violation');
+  assert.equal(condition(() => parseFilterForm(form("<field var='start'/><field var='start'/>"), CAPS)), 'bad-request');
+  assert.equal(condition(() => parseQuery(parseStoredXml("<query xmlns='urn:xmpp:mam:2' node='x'/>"), CAPS)), 'feature-not-implemented');
 });
 
 test('XEP-0059: the <set/> of a query', () => {
@@ -104,4 +105,29 @@ test('XEP-0059: the <set/> of a query', () => {
   assert.equal(condition(() => rsm('<max>-1</max>')), 'bad-request');
   assert.equal(condition(() => rsm('<after/>')), 'bad-request');
   assert.equal(condition(() => rsm('<index>1</index><after>x</after>')), 'bad-request');
+});
+
+test('XEP-0431: the text searched is the body and subject, never the markup', () => {
+  assert.equal(searchableText(message("<subject>Tonight</subject><body>At the balcony</body><thread>t1</thread>")), 'Tonight\nAt the balcony');
+  assert.equal(
+    searchableText(message("<body xml:lang='en'>Good night</body><body xml:lang='it'>Buona notte</body><x xmlns='urn:example'><body>not this</body></x>")),
+    'Good night\nBuona notte');
+  assert.equal(searchableText(message("<received xmlns='urn:xmpp:receipts' id='x'/>")), undefined);
+  assert.equal(searchableText(message('<body/>')), '');
+});
+
+test('XEP-0431 §3.1: the {urn:xmpp:fulltext:0}fulltext field, offered and understood only where the store can search', () => {
+  const field = (value: string) => form(`<field var='${FULLTEXT_FIELD}'><value>${value}</value></field>`);
+  assert.equal(parseFilterForm(field('Romeo* "balcony"'), CAPS).text, 'Romeo* "balcony"');
+  // §2.2: an empty value asks for nothing.
+  assert.equal(parseFilterForm(field(''), CAPS).text, undefined);
+  assert.equal(parseFilterForm(field('   '), CAPS).text, undefined);
+  assert.equal(parseFilterForm(form(`<field var='${FULLTEXT_FIELD}'/>`), CAPS).text, undefined);
+  assert.equal(condition(() => parseFilterForm(form(`<field var='${FULLTEXT_FIELD}'><value>a</value><value>b</value></field>`), CAPS)), 'bad-request');
+  assert.equal(condition(() => parseFilterForm(field('Romeo'), { maxIds: 10, fullText: false })), 'feature-not-implemented');
+  assert.equal(condition(() => parseFilterForm(form("<field var='fulltext'><value>Romeo</value></field>"), CAPS)), 'feature-not-implemented');
+
+  const offered = (fullText: boolean) => queryForm(fullText).getChildren('field').find((f) => f.attrs.var === FULLTEXT_FIELD);
+  assert.equal(offered(true)?.attrs.type, 'text-single');
+  assert.equal(offered(false), undefined);
 });

@@ -8,6 +8,10 @@ import { NS_MAM } from './rules.js';
 export const NS_DATA_FORMS = 'jabber:x:data';
 export const NS_RSM = 'http://jabber.org/protocol/rsm';
 export const NS_XDATA_VALIDATE = 'http://jabber.org/protocol/xdata-validate';
+/** XEP-0431 §2.1: full-text search in MAM. */
+export const NS_FULLTEXT = 'urn:xmpp:fulltext:0';
+/** XEP-0431 §3.1: the search field, named in the XEP-0068 {namespace}name form. */
+export const FULLTEXT_FIELD = `{${NS_FULLTEXT}}fulltext`;
 
 export interface MamFilter {
   with?: Jid;
@@ -18,6 +22,16 @@ export interface MamFilter {
   afterId?: string;
   beforeId?: string;
   ids?: string[];
+  /** XEP-0431: words to search the messages' text for (the storage layer's rules, src/storage/text-search.ts). */
+  text?: string;
+}
+
+/** What the archive behind a query can do, which decides the fields the form offers and accepts. */
+export interface QueryCapabilities {
+  /** Ids fetched at once at most (§4.1.3 ids). */
+  maxIds: number;
+  /** The store searches text (ArchiveStore.textSearch): XEP-0431's field is offered and understood. */
+  fullText: boolean;
 }
 
 export interface RsmRequest {
@@ -76,8 +90,8 @@ function single(name: string, values: string[]): string | undefined {
 }
 
 /** The form fields Quire understands, as §4.1.5 form discovery lists them. */
-export function queryForm(): Element {
-  return xml(
+export function queryForm(fullText: boolean): Element {
+  const form = xml(
     'x',
     { xmlns: NS_DATA_FORMS, type: 'form' },
     xml('field', { type: 'hidden', var: 'FORM_TYPE' }, xml('value', {}, NS_MAM)),
@@ -90,10 +104,13 @@ export function queryForm(): Element {
     xml('field', { type: 'list-multi', var: 'ids' }, xml('validate', { xmlns: NS_XDATA_VALIDATE, datatype: 'xs:string' }, xml('open'))),
     xml('field', { type: 'boolean', var: 'include-groupchat' }),
   );
+  // XEP-0431 §3.1: a text input field.
+  if (fullText) form.append(xml('field', { type: 'text-single', var: FULLTEXT_FIELD }));
+  return form;
 }
 
 /** Reads the filter form (§4.1). */
-export function parseFilterForm(form: Element | undefined, maxIds: number): MamFilter {
+export function parseFilterForm(form: Element | undefined, { maxIds, fullText }: QueryCapabilities): MamFilter {
   const filter: MamFilter = {};
   if (!form) return filter;
   // XEP-0004 §3.1: a client submits a form with type 'submit'.
@@ -151,6 +168,15 @@ export function parseFilterForm(form: Element | undefined, maxIds: number): MamF
         if (value !== undefined && !['true', 'false', '1', '0'].includes(value.trim())) throw badRequest('include-groupchat is a boolean');
         break;
       }
+      case FULLTEXT_FIELD: {
+        // A store that cannot search does not know the field (below).
+        if (!fullText) throw new StanzaError('feature-not-implemented', `the ${name} field is not supported`);
+        // XEP-0431 §2.2: the text is searched for when it is not empty; what it matches is up to the server
+        // (§3.2): every word, any case, no accents, a * after a word for a prefix, the rest no syntax.
+        const value = single(name, values);
+        if (value !== undefined && value.trim() !== '') filter.text = value;
+        break;
+      }
       default:
         // §4.1.5: a field the server does not recognise.
         throw new StanzaError('feature-not-implemented', `the ${name} field is not supported`);
@@ -187,14 +213,14 @@ export function parseRsm(set: Element | undefined): RsmRequest {
 }
 
 /** Reads a whole <query xmlns='urn:xmpp:mam:2'/>. */
-export function parseQuery(query: Element, maxIds: number): MamQuery {
+export function parseQuery(query: Element, capabilities: QueryCapabilities): MamQuery {
   // §6.1.3: 'node' is for pubsub archives (XEP-0442); a user archive has no nodes.
   if (query.attrs.node !== undefined) throw new StanzaError('feature-not-implemented', 'a user archive has no nodes');
   const form = query.getChildren('x', NS_DATA_FORMS);
   if (form.length > 1) throw badRequest('one query form at most');
   return {
     queryId: query.attrs.queryid,
-    filter: parseFilterForm(form[0], maxIds),
+    filter: parseFilterForm(form[0], capabilities),
     rsm: parseRsm(query.getChild('set', NS_RSM)),
     flip: query.getChild('flip-page', NS_MAM) !== undefined,
   };

@@ -61,6 +61,24 @@ export function worthArchiving(message: Element): boolean {
   return content && (type === 'normal' || type === 'chat');
 }
 
+/**
+ * The plain text of a message for XEP-0431 search: its <body/> and <subject/> elements (every language), one per
+ * line; undefined when it has neither (a receipt, a marker, an encrypted payload alone). Only the text: tags,
+ * attributes and other payloads are never searched.
+ */
+export function searchableText(message: Element): string | undefined {
+  let text: string | undefined;
+  for (const child of message.children) {
+    if (typeof child === 'string') continue;
+    const ns = child.ns;
+    if (ns !== 'jabber:client' && ns !== 'jabber:server' && ns !== '') continue;
+    const name = child.localName;
+    if (name !== 'body' && name !== 'subject') continue;
+    text = text === undefined ? child.text() : `${text}\n${child.text()}`;
+  }
+  return text;
+}
+
 /** XEP-0441 §2.1.1 default behaviour for JIDs on neither list. */
 export type DefaultPolicy = 'always' | 'never' | 'roster';
 

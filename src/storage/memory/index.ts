@@ -4,14 +4,33 @@
 
 import { randomBytes } from 'node:crypto';
 import { StorageError, cursorNotFound } from '../errors.js';
+import { indexWords, matchesSearch, searchWords } from '../text-search.js';
 import type {
-  AccountRecord, AccountStore, ArchiveItem, ArchiveQuery, ArchiveResult, ArchiveStore,
+  AccountRecord, AccountStore, ArchiveCountQuery, ArchiveItem, ArchiveQuery, ArchiveResult, ArchiveStore,
   KeyValStore, MapStore, StorageBackend,
 } from '../types.js';
 
-/** One archived item plus its insertion sequence number, the archive's order. */
+/** One archived item plus its insertion sequence number (the archive's order) and what search and usage need. */
 interface Entry extends ArchiveItem {
   seq: number;
+  /** The normalized words of the text given to append() (text-search.ts); none without text. */
+  words: ReadonlySet<string>;
+  /** UTF-8 length of the value. */
+  bytes: number;
+}
+
+const NO_WORDS: ReadonlySet<string> = new Set();
+
+/** A predicate for the filters, with the search parsed once per call rather than once per item. */
+function entryFilter(f: ArchiveCountQuery): (e: Entry) => boolean {
+  const search = f.text === undefined ? undefined : searchWords(f.text);
+  return (e) =>
+    (f.with === undefined || e.with === f.with) &&
+    // startsWith is the definition the SQL backends' ranges implement (with-prefix.ts).
+    (f.withPrefix === undefined || e.with.startsWith(f.withPrefix)) &&
+    (f.start === undefined || e.when >= f.start) &&
+    (f.end === undefined || e.when <= f.end) &&
+    (search === undefined || matchesSearch(e.words, search));
 }
 
 /** host and user joined into one map key; NUL cannot occur in a JID part (RFC 7622 §3.3.1). */
@@ -114,12 +133,10 @@ export class MemoryBackend implements StorageBackend {
       if (!entry) throw cursorNotFound(id);
       return entry.seq;
     };
-    const matches = (e: Entry, q: Pick<ArchiveQuery, 'with' | 'start' | 'end'>) =>
-      (q.with === undefined || e.with === q.with) &&
-      (q.start === undefined || e.when >= q.start) &&
-      (q.end === undefined || e.when <= q.end);
 
     return {
+      textSearch: true,
+
       async append(host, user, item) {
         check();
         const list = entries(host, user);
@@ -127,7 +144,11 @@ export class MemoryBackend implements StorageBackend {
         // An existing id is replaced and moves to the end, as in the SQLite backend.
         const old = list.findIndex((e) => e.id === id);
         if (old >= 0) list.splice(old, 1);
-        list.push({ seq: nextSeq(), id, when: item.when ?? Date.now(), with: item.with ?? '', value: item.value });
+        list.push({
+          seq: nextSeq(), id, when: item.when ?? Date.now(), with: item.with ?? '', value: item.value,
+          words: item.text === undefined ? NO_WORDS : new Set(indexWords(item.text)),
+          bytes: Buffer.byteLength(item.value, 'utf8'),
+        });
         return id;
       },
 
@@ -137,8 +158,9 @@ export class MemoryBackend implements StorageBackend {
         const afterSeq = q.after === undefined ? -Infinity : seqOf(list, q.after);
         const beforeSeq = q.before === undefined ? Infinity : seqOf(list, q.before);
         const ids = q.ids === undefined ? undefined : new Set(q.ids);
+        const matches = entryFilter(q);
         const matching = list.filter((e) =>
-          matches(e, q) && e.seq > afterSeq && e.seq < beforeSeq && (ids === undefined || ids.has(e.id)));
+          matches(e) && e.seq > afterSeq && e.seq < beforeSeq && (ids === undefined || ids.has(e.id)));
         if (q.reverse) matching.reverse();
         const limit = normalizeLimit(q.limit);
         const page = matching.slice(0, limit);
@@ -150,22 +172,36 @@ export class MemoryBackend implements StorageBackend {
 
       async count(host, user, q = {}) {
         check();
-        return entries(host, user).filter((e) => matches(e, q)).length;
+        return entries(host, user).filter(entryFilter(q)).length;
       },
 
       async delete(host, user, filter = {}) {
         check();
         const list = entries(host, user);
         const ids = filter.ids === undefined ? undefined : new Set(filter.ids);
+        const matches = entryFilter({ with: filter.with, withPrefix: filter.withPrefix, end: filter.end, text: filter.text });
         // Compacts in place, keeping order.
         let kept = 0;
         for (const e of list) {
-          const doomed = (ids === undefined || ids.has(e.id)) && matches(e, { with: filter.with, end: filter.end });
+          const doomed = (ids === undefined || ids.has(e.id)) && matches(e);
           if (!doomed) list[kept++] = e;
         }
         const removed = list.length - kept;
         list.length = kept;
         return removed;
+      },
+
+      async usage(host, user, filter = {}) {
+        check();
+        const matches = entryFilter({ with: filter.with, withPrefix: filter.withPrefix });
+        let items = 0;
+        let bytes = 0;
+        for (const e of entries(host, user)) {
+          if (!matches(e)) continue;
+          items++;
+          bytes += e.bytes;
+        }
+        return { items, bytes };
       },
     };
   }

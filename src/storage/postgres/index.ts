@@ -13,14 +13,16 @@ import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { StorageError, cursorNotFound } from '../errors.js';
 import type { ExportCounts, ExportRow, Exportable } from '../export.js';
+import { indexWords, searchWords, type SearchWord } from '../text-search.js';
+import { prefixUpperBound } from '../with-prefix.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type {
   AccountRecord, AccountStore, ArchiveItem, ArchiveQuery, ArchiveResult, ArchiveStore,
   KeyValStore, MapStore, StorageBackend,
 } from '../types.js';
 
-/** Numbered schema steps. Append new steps; never edit one that has shipped. */
-const MIGRATIONS: readonly { version: number; sql: string }[] = [
+/** Numbered schema steps. Append new steps; never edit one that has shipped. Exported for the upgrade tests. */
+export const MIGRATIONS: readonly { version: number; sql: string }[] = [
   {
     version: 1,
     sql: `
@@ -62,6 +64,24 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
       CREATE INDEX keyval_by_user ON keyval (host, username);
       CREATE INDEX map_by_user ON map (host, username);
       CREATE INDEX archive_by_user ON archive (host, username);
+    `,
+  },
+  {
+    // withPrefix, and full-text search of archives (the text given to ArchiveStore.append).
+    version: 2,
+    sql: `
+      -- Code point order for with_jid, as SQLite compares it, so that withPrefix is a range archive_by_with serves
+      -- whatever the database's locale (with-prefix.ts). The values stay as they are; only that index is rebuilt.
+      ALTER TABLE archive ALTER COLUMN with_jid TYPE TEXT COLLATE "C";
+      -- The caller's text as given (NULL: appended without text), for quire migrate and any future re-indexing,
+      -- and its words (NULL: none). The words are those text-search.ts makes, stored by array_to_tsvector as they
+      -- are, not parsed by to_tsvector: the text search parser, even with the 'simple' configuration, keeps
+      -- e-mail addresses, URLs, host names and hyphenated words whole (romeo@montague.lit is one lexeme) where
+      -- SQLite's unicode61 splits them, and leaves accents in. So the unaccent extension is not needed either; it
+      -- would also have to be created in the database (CREATE privilege there) and, not being IMMUTABLE, wrapped
+      -- in a function of our own before an index could use it.
+      ALTER TABLE archive ADD COLUMN search_text TEXT, ADD COLUMN search_words tsvector;
+      CREATE INDEX archive_by_words ON archive USING GIN (search_words) WHERE search_words IS NOT NULL;
     `,
   },
 ];
@@ -286,10 +306,12 @@ export class PostgresBackend implements StorageBackend, Exportable {
     for (const row of map) yield { kind: 'map', store: row.store, host: row.host, user: row.username, key: row.key, value: row.value };
     // Archives can be large: pages by seq, in insertion order.
     for (let after = '0'; ;) {
-      const rows = await conn.run((sql) => sql<(ArchiveRow & { seq: string; store: string; host: string; username: string })[]>`
-        SELECT seq, store, host, username, id, when_ms, with_jid, value FROM archive WHERE seq > ${after} ORDER BY seq LIMIT 500`);
+      const rows = await conn.run((sql) => sql<(ArchiveRow & { seq: string; store: string; host: string; username: string; search_text: string | null })[]>`
+        SELECT seq, store, host, username, id, when_ms, with_jid, value, search_text FROM archive WHERE seq > ${after} ORDER BY seq LIMIT 500`);
       if (!rows.length) break;
-      for (const row of rows) yield { kind: 'archive', store: row.store, host: row.host, user: row.username, item: toItem(row) };
+      for (const row of rows) {
+        yield { kind: 'archive', store: row.store, host: row.host, user: row.username, item: toItem(row), text: row.search_text ?? undefined };
+      }
       after = rows[rows.length - 1].seq;
     }
   }
@@ -347,11 +369,36 @@ interface ArchiveRow {
 
 interface ArchiveFilter {
   with?: string;
+  withPrefix?: string;
   start?: number;
   end?: number;
   ids?: string[];
   afterSeq?: string;
   beforeSeq?: string;
+  text?: string;
+}
+
+const TSQUERY_QUOTED = /['\\]/g;
+
+/**
+ * A tsquery for the words of a search, read by the tsquery type's input (no parser, no dictionary: lexemes as
+ * they are). Each word is quoted ('…', with ' and \ doubled, though normalized words hold only letters, digits
+ * and marks), so nothing in it is tsquery syntax; a prefix word gets ':*'; '&' joins them.
+ */
+function tsQuery(words: readonly SearchWord[]): string {
+  return words.map(({ word, prefix }) => `'${word.replace(TSQUERY_QUOTED, '$&$&')}'${prefix ? ':*' : ''}`).join(' & ');
+}
+
+/** The condition a search adds; a search without words matches nothing (text-search.ts). */
+function searchFilter(sql: Runner, text: string): Fragment {
+  const words = searchWords(text);
+  return words.length === 0 ? sql`AND FALSE` : sql`AND search_words @@ ${tsQuery(words)}::tsquery`;
+}
+
+/** withPrefix as a range on archive_by_with (with-prefix.ts), not LIKE: the prefix's characters are all literal. */
+function prefixFilter(sql: Runner, prefix: string): Fragment {
+  const bound = prefixUpperBound(prefix);
+  return bound === undefined ? sql`AND with_jid >= ${prefix}` : sql`AND with_jid >= ${prefix} AND with_jid < ${bound}`;
 }
 
 /** WHERE clause for one user's archive plus the optional filters, as a query fragment. */
@@ -359,11 +406,13 @@ function archiveFilter(sql: Runner, store: string, host: string, user: string, f
   const none = sql``;
   return sql`store = ${store} AND host = ${host} AND username = ${user}
     ${f.with !== undefined ? sql`AND with_jid = ${f.with}` : none}
+    ${f.withPrefix !== undefined ? prefixFilter(sql, f.withPrefix) : none}
     ${f.start !== undefined ? sql`AND when_ms >= ${f.start}` : none}
     ${f.end !== undefined ? sql`AND when_ms <= ${f.end}` : none}
     ${f.afterSeq !== undefined ? sql`AND seq > ${f.afterSeq}` : none}
     ${f.beforeSeq !== undefined ? sql`AND seq < ${f.beforeSeq}` : none}
-    ${f.ids !== undefined ? sql`AND id = ANY(${sql.array(f.ids, 25)}::text[])` : none}`;
+    ${f.ids !== undefined ? sql`AND id = ANY(${sql.array(f.ids, 25)}::text[])` : none}
+    ${f.text !== undefined ? searchFilter(sql, f.text) : none}`;
 }
 
 function archiveStore(conn: Connection, store: string): ArchiveStore {
@@ -375,17 +424,22 @@ function archiveStore(conn: Connection, store: string): ArchiveStore {
   };
 
   return {
+    textSearch: true,
+
     append: (host, user, item) => {
       // Chosen outside conn.run, so a retried call re-inserts the same item instead of a second copy.
       const id = item.id ?? randomBytes(9).toString('base64url');
       const when = item.when ?? Date.now();
+      const words = item.text === undefined ? [] : indexWords(item.text);
       return conn.run(async (sql) => {
         await sql.begin(async (tx) => {
-          // Replacing deletes and re-inserts, so the item takes a new seq: it moves to the end.
+          // Replacing deletes and re-inserts, so the item takes a new seq: it moves to the end, and its words
+          // are those of the new text (none without).
           await tx`DELETE FROM archive WHERE store = ${store} AND host = ${host} AND username = ${user} AND id = ${id}`;
           await tx`
-            INSERT INTO archive (store, host, username, id, when_ms, with_jid, value)
-            VALUES (${store}, ${host}, ${user}, ${id}, ${when}, ${item.with ?? ''}, ${item.value})`;
+            INSERT INTO archive (store, host, username, id, when_ms, with_jid, value, search_text, search_words)
+            VALUES (${store}, ${host}, ${user}, ${id}, ${when}, ${item.with ?? ''}, ${item.value}, ${item.text ?? null},
+              array_to_tsvector(${words.length > 0 ? sql.array(words, 25) : null}::text[]))`;
         });
         return id;
       });
@@ -396,7 +450,7 @@ function archiveStore(conn: Connection, store: string): ArchiveStore {
       // One snapshot: the cursors resolve against the same data the page is read from.
       const rows = await sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => {
         const where = archiveFilter(tx, store, host, user, {
-          with: q.with, start: q.start, end: q.end, ids: q.ids,
+          with: q.with, withPrefix: q.withPrefix, start: q.start, end: q.end, ids: q.ids, text: q.text,
           afterSeq: q.after === undefined ? undefined : await seqOf(tx, host, user, q.after),
           beforeSeq: q.before === undefined ? undefined : await seqOf(tx, host, user, q.before),
         });
@@ -412,15 +466,26 @@ function archiveStore(conn: Connection, store: string): ArchiveStore {
     }),
 
     count: (host, user, q = {}) => conn.run(async (sql) => {
-      const where = archiveFilter(sql, store, host, user, { with: q.with, start: q.start, end: q.end });
+      const where = archiveFilter(sql, store, host, user, { with: q.with, withPrefix: q.withPrefix, start: q.start, end: q.end, text: q.text });
       const [{ n }] = await sql<{ n: number }[]>`SELECT COUNT(*)::int AS n FROM archive WHERE ${where}`;
       return n;
     }),
 
     delete: (host, user, filter = {}) => conn.run(async (sql) => {
-      const where = archiveFilter(sql, store, host, user, { ids: filter.ids, with: filter.with, end: filter.end });
+      const where = archiveFilter(sql, store, host, user, {
+        ids: filter.ids, with: filter.with, withPrefix: filter.withPrefix, end: filter.end, text: filter.text,
+      });
       const result = await sql`DELETE FROM archive WHERE ${where}`;
       return result.count;
+    }),
+
+    usage: (host, user, filter = {}) => conn.run(async (sql) => {
+      const where = archiveFilter(sql, store, host, user, { with: filter.with, withPrefix: filter.withPrefix });
+      // octet_length: bytes in the database's encoding, UTF-8 (Quire's values hold any character); it reads the
+      // size of a large (TOASTed) value without decompressing it. SUM of integers is a BIGINT: a string here.
+      const [row] = await sql<{ items: number; bytes: string }[]>`
+        SELECT COUNT(*)::int AS items, COALESCE(SUM(octet_length(value)), 0) AS bytes FROM archive WHERE ${where}`;
+      return { items: row.items, bytes: Number(row.bytes) };
     }),
   };
 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import postgres from 'postgres';
-import { PostgresBackend } from './index.js';
+import { MIGRATIONS, PostgresBackend } from './index.js';
 import { storageSuite } from '../suite.js';
 import { copyBackend } from '../export.js';
 import { SqliteBackend } from '../sqlite/index.js';
@@ -89,11 +89,48 @@ if (!(await reachable())) {
         const sql = admin();
         try {
           const versions = await sql`SELECT version FROM ${sql(schema)}.schema_migrations ORDER BY version`;
-          assert.deepEqual(versions.map((row) => row.version), [1]);
+          assert.deepEqual(versions.map((row) => row.version), [1, 2]);
         } finally {
           await sql.end({ timeout: 1 });
         }
       } finally {
+        await dropSchema(schema);
+      }
+    });
+
+    test('a schema from before search (version 1) is upgraded: its items stay, without words, and new ones have them', async () => {
+      const schema = uniqueSchema();
+      const old = postgres(POSTGRES_TEST_URL, { max: 1, onnotice: () => {}, connection: { search_path: schema } });
+      try {
+        await old`CREATE SCHEMA ${old(schema)}`;
+        await old.unsafe('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+        await old.unsafe(MIGRATIONS[0].sql);
+        await old`INSERT INTO schema_migrations (version, applied_at) VALUES (1, 0)`;
+        await old`
+          INSERT INTO archive (store, host, username, id, when_ms, with_jid, value)
+          VALUES ('mam', 'example.org', 'juliet', 'old', 1, 'romeo@example.org', '<body>sun</body>')`;
+
+        const backend = new PostgresBackend({ url: POSTGRES_TEST_URL, schema });
+        await backend.open();
+        try {
+          const mam = backend.archive('mam');
+          await mam.append('example.org', 'juliet', { id: 'new', when: 2, with: 'romeo@example.org', value: '<body>sun</body>', text: 'sun' });
+          const found = async (q: object) => (await mam.query('example.org', 'juliet', q)).items.map((item) => item.id);
+          assert.deepEqual(await found({}), ['old', 'new']);
+          assert.deepEqual(await found({ text: 'sun' }), ['new']);
+          assert.deepEqual(await found({ withPrefix: 'romeo@' }), ['old', 'new']);
+          assert.deepEqual(await mam.usage('example.org', 'juliet'), { items: 2, bytes: 32 });
+        } finally {
+          await backend.close();
+        }
+        const [column] = await old`
+          SELECT collation_name FROM information_schema.columns
+          WHERE table_schema = ${schema} AND table_name = 'archive' AND column_name = 'with_jid'`;
+        assert.equal(column.collation_name, 'C', 'with_jid compares by code point');
+        const versions = await old`SELECT version FROM schema_migrations ORDER BY version`;
+        assert.deepEqual(versions.map((row) => row.version), [1, 2]);
+      } finally {
+        await old.end({ timeout: 1 });
         await dropSchema(schema);
       }
     });
@@ -226,8 +263,12 @@ if (!(await reachable())) {
         await sqlite.accounts.create('example.org', 'juliet', record);
         await sqlite.keyval('vcard').set('example.org', 'juliet', '<vCard/>');
         await sqlite.map('roster').setMany('example.org', 'juliet', new Map([['romeo@example.org', '<item/>'], ['nurse@example.org', '<item/>']]));
-        for (let i = 0; i < 600; i++) await sqlite.archive('mam').append('example.org', 'juliet', { id: `m${i}`, when: 1000 + i, with: 'romeo@example.org', value: `${i}` });
-        await sqlite.archive('mam').append('example.org', 'juliet', { id: 'm0', when: 5, value: 'moved to the end' });
+        for (let i = 0; i < 600; i++) {
+          // Every 100th item has text to search, one of them with accents and punctuation.
+          const text = i % 100 === 0 ? `line ${i}${i === 300 ? ': Vérone, naïve' : ''}` : undefined;
+          await sqlite.archive('mam').append('example.org', 'juliet', { id: `m${i}`, when: 1000 + i, with: 'romeo@example.org', value: `${i}`, text });
+        }
+        await sqlite.archive('mam').append('example.org', 'juliet', { id: 'm0', when: 5, value: 'moved to the end', text: 'moved' });
 
         const progress: number[] = [];
         const counts = await copyBackend(sqlite, pg, (p) => progress.push(p.done));
@@ -244,6 +285,12 @@ if (!(await reachable())) {
           const last = await b.archive('mam').query('example.org', 'juliet', { reverse: true, limit: 2 });
           assert.deepEqual(last.items.map((item) => [item.id, item.value]), [['m0', 'moved to the end'], ['m599', '599']]);
           assert.equal(await b.archive('mam').count('example.org', 'juliet'), 600);
+          // The text came along: the copy finds what the original finds.
+          const found = async (text: string) => (await b.archive('mam').query('example.org', 'juliet', { text })).items.map((item) => item.id);
+          assert.deepEqual(await found('line'), ['m100', 'm200', 'm300', 'm400', 'm500']);
+          assert.deepEqual(await found('verone NAIVE'), ['m300']);
+          assert.deepEqual(await found('moved'), ['m0']);
+          assert.equal(await b.archive('mam').count('example.org', 'juliet', { text: 'line*' }), 5);
         }
       } finally {
         await Promise.all([sqlite.close(), pg.close(), back.close()]);

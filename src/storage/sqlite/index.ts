@@ -1,22 +1,25 @@
 // SQLite storage backend (the embedded default), on better-sqlite3.
 // better-sqlite3 is synchronous: every method runs to completion before the next one starts, so
 // within this process statements never interleave; the async signatures only match the interface.
-// The SQL stays plain (ON CONFLICT, no SQLite-only types) so the PostgreSQL backend can mirror it.
+// The SQL stays plain (ON CONFLICT, no SQLite-only types) so the PostgreSQL backend can mirror it; full-text
+// search is the exception (an FTS5 table here, a tsvector column there), fed the same words by text-search.ts.
 // The user column is `username` because `user` is reserved in PostgreSQL.
 
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { StorageError, cursorNotFound } from '../errors.js';
 import type { ExportCounts, ExportRow, Exportable } from '../export.js';
+import { indexWords, searchWords, type SearchWord } from '../text-search.js';
+import { prefixUpperBound } from '../with-prefix.js';
 import type {
-  AccountRecord, AccountStore, ArchiveItem, ArchiveQuery, ArchiveResult, ArchiveStore,
+  AccountRecord, AccountStore, ArchiveItem, ArchiveQuery, ArchiveResult, ArchiveStore, ArchiveUsage,
   KeyValStore, MapStore, StorageBackend,
 } from '../types.js';
 
-/** Numbered schema steps. Append new steps; never edit one that has shipped. */
-const MIGRATIONS: readonly { version: number; sql: string }[] = [
+/** Numbered schema steps. Append new steps; never edit one that has shipped. Exported for the upgrade tests. */
+export const MIGRATIONS: readonly { version: number; sql: string }[] = [
   {
     version: 1,
     sql: `
@@ -57,9 +60,32 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
       CREATE INDEX archive_by_with ON archive (store, host, username, with_jid, seq);
     `,
   },
+  {
+    // Full-text search of archives (the text given to ArchiveStore.append).
+    version: 2,
+    sql: `
+      -- The caller's text as given (NULL: appended without text), for quire migrate and any future re-indexing.
+      ALTER TABLE archive ADD COLUMN search_text TEXT;
+      -- One row per archive row with words, rowid = archive.seq. Contentless: the words are not stored a second
+      -- time, and contentless_delete lets a row go by its rowid alone. 'words' holds what text-search.ts makes of
+      -- the text (normalized words, space-separated), so this backend finds what the others find; unicode61 with
+      -- remove_diacritics 2 folds them no further, and 'M*' keeps combining marks inside words as text-search.ts
+      -- does. 'owner' is one token naming the archive (store, host, user): a search reads the postings of one
+      -- account's archive instead of every match on the server.
+      CREATE VIRTUAL TABLE archive_search USING fts5(
+        owner, words, content = '', contentless_delete = 1,
+        tokenize = "unicode61 remove_diacritics 2 categories 'L* N* Co M*'"
+      );
+      -- However an archive row goes (replaced by append, delete, account deletion, an operator's own DELETE),
+      -- its words go with it.
+      CREATE TRIGGER archive_search_delete AFTER DELETE ON archive WHEN old.search_text IS NOT NULL BEGIN
+        DELETE FROM archive_search WHERE rowid = old.seq;
+      END;
+    `,
+  },
 ];
 
-type Param = string | number;
+type Param = string | number | null;
 
 interface PendingWrite {
   op: () => unknown;
@@ -119,6 +145,11 @@ class Connection {
   /** Runs one statement now; for use inside write() and transaction(). */
   run(sql: string, ...params: Param[]): number {
     return this.stmt(sql).run(...params).changes;
+  }
+
+  /** Runs one INSERT now and returns the new row's rowid; for use inside write() and transaction(). */
+  insert(sql: string, ...params: Param[]): number {
+    return Number(this.stmt(sql).run(...params).lastInsertRowid);
   }
 
   /** Runs fn in a transaction now, after the writes that are waiting. */
@@ -318,10 +349,12 @@ export class SqliteBackend implements StorageBackend, Exportable {
       yield { kind: 'map', store: row.store, host: row.host, user: row.username, key: row.key, value: row.value };
     }
     for (let after = 0; ;) {
-      const rows = conn.all<ArchiveRow & { seq: number; store: string; host: string; username: string }>(
-        'SELECT seq, store, host, username, id, when_ms, with_jid, value FROM archive WHERE seq > ? ORDER BY seq LIMIT 500', after);
+      const rows = conn.all<ArchiveRow & { seq: number; store: string; host: string; username: string; search_text: string | null }>(
+        'SELECT seq, store, host, username, id, when_ms, with_jid, value, search_text FROM archive WHERE seq > ? ORDER BY seq LIMIT 500', after);
       if (!rows.length) break;
-      for (const row of rows) yield { kind: 'archive', store: row.store, host: row.host, user: row.username, item: toItem(row) };
+      for (const row of rows) {
+        yield { kind: 'archive', store: row.store, host: row.host, user: row.username, item: toItem(row), text: row.search_text ?? undefined };
+      }
       after = rows[rows.length - 1].seq;
     }
   }
@@ -375,11 +408,32 @@ interface ArchiveRow {
 
 interface ArchiveFilter {
   with?: string;
+  withPrefix?: string;
   start?: number;
   end?: number;
   ids?: string[];
   afterSeq?: number;
   beforeSeq?: number;
+  text?: string;
+}
+
+/**
+ * The FTS5 token that stands for one archive in archive_search.owner: hex, so unicode61 keeps it whole. A hash,
+ * as store, host and user may hold any character; should two archives ever share one, the WHERE clause around
+ * the search still tells their rows apart.
+ */
+function ownerToken(store: string, host: string, user: string): string {
+  return createHash('sha256').update(JSON.stringify([store, host, user])).digest('hex').slice(0, 32);
+}
+
+/**
+ * An FTS5 query for the words of a search within one archive. Each word is an FTS5 string ("…", with '"' doubled,
+ * though normalized words hold only letters, digits and marks), so nothing in it is FTS5 syntax; a prefix word
+ * gets FTS5's '*'. Strings side by side must all match (FTS5's implicit AND).
+ */
+function ftsQuery(owner: string, words: readonly SearchWord[]): string {
+  const strings = words.map(({ word, prefix }) => `"${word.replaceAll('"', '""')}"${prefix ? '*' : ''}`);
+  return `owner : "${owner}" AND words : (${strings.join(' ')})`;
 }
 
 /**
@@ -391,11 +445,24 @@ function archiveFilter(store: string, host: string, user: string, f: ArchiveFilt
   let sql = 'store = ? AND host = ? AND username = ?';
   params.push(store, host, user);
   if (f.with !== undefined) { sql += ' AND with_jid = ?'; params.push(f.with); }
+  if (f.withPrefix !== undefined) {
+    // A range on archive_by_with (with-prefix.ts), not LIKE: the prefix's characters are all literal.
+    sql += ' AND with_jid >= ?';
+    params.push(f.withPrefix);
+    const bound = prefixUpperBound(f.withPrefix);
+    if (bound !== undefined) { sql += ' AND with_jid < ?'; params.push(bound); }
+  }
   if (f.start !== undefined) { sql += ' AND when_ms >= ?'; params.push(f.start); }
   if (f.end !== undefined) { sql += ' AND when_ms <= ?'; params.push(f.end); }
   if (f.afterSeq !== undefined) { sql += ' AND seq > ?'; params.push(f.afterSeq); }
   if (f.beforeSeq !== undefined) { sql += ' AND seq < ?'; params.push(f.beforeSeq); }
   if (f.ids !== undefined) { sql += ' AND id IN (SELECT value FROM json_each(?))'; params.push(JSON.stringify(f.ids)); }
+  if (f.text !== undefined) {
+    const words = searchWords(f.text);
+    // A search without words matches nothing (text-search.ts).
+    if (words.length === 0) sql += ' AND FALSE';
+    else { sql += ' AND seq IN (SELECT rowid FROM archive_search WHERE archive_search MATCH ?)'; params.push(ftsQuery(ownerToken(store, host, user), words)); }
+  }
   return sql;
 }
 
@@ -408,14 +475,21 @@ function archiveStore(conn: Connection, store: string): ArchiveStore {
   };
 
   return {
+    textSearch: true,
+
     async append(host, user, item) {
       const id = item.id ?? randomBytes(9).toString('base64url');
+      // Before the write: the group commit's transaction should hold statements only.
+      const words = item.text === undefined ? [] : indexWords(item.text);
+      const owner = words.length > 0 ? ownerToken(store, host, user) : '';
       await conn.write(() => {
-        // Replacing deletes and re-inserts, so the item takes a new seq: it moves to the end.
+        // Replacing deletes and re-inserts, so the item takes a new seq: it moves to the end. The trigger
+        // archive_search_delete takes the old words along.
         conn.run('DELETE FROM archive WHERE store = ? AND host = ? AND username = ? AND id = ?', store, host, user, id);
-        conn.run(
-          'INSERT INTO archive (store, host, username, id, when_ms, with_jid, value) VALUES (?, ?, ?, ?, ?, ?, ?)',
-          store, host, user, id, item.when ?? Date.now(), item.with ?? '', item.value);
+        const seq = conn.insert(
+          'INSERT INTO archive (store, host, username, id, when_ms, with_jid, value, search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+          store, host, user, id, item.when ?? Date.now(), item.with ?? '', item.value, item.text ?? null);
+        if (words.length > 0) conn.run('INSERT INTO archive_search (rowid, owner, words) VALUES (?, ?, ?)', seq, owner, words.join(' '));
       });
       return id;
     },
@@ -426,7 +500,7 @@ function archiveStore(conn: Connection, store: string): ArchiveStore {
       const rows = conn.transaction(() => {
         const params: Param[] = [];
         const where = archiveFilter(store, host, user, {
-          with: q.with, start: q.start, end: q.end, ids: q.ids,
+          with: q.with, withPrefix: q.withPrefix, start: q.start, end: q.end, ids: q.ids, text: q.text,
           afterSeq: q.after === undefined ? undefined : seqOf(host, user, q.after),
           beforeSeq: q.before === undefined ? undefined : seqOf(host, user, q.before),
         }, params);
@@ -442,14 +516,24 @@ function archiveStore(conn: Connection, store: string): ArchiveStore {
 
     async count(host, user, q = {}) {
       const params: Param[] = [];
-      const where = archiveFilter(store, host, user, { with: q.with, start: q.start, end: q.end }, params);
+      const where = archiveFilter(store, host, user, { with: q.with, withPrefix: q.withPrefix, start: q.start, end: q.end, text: q.text }, params);
       return conn.get<{ n: number }>(`SELECT COUNT(*) AS n FROM archive WHERE ${where}`, ...params)!.n;
     },
 
     async delete(host, user, filter = {}) {
       const params: Param[] = [];
-      const where = archiveFilter(store, host, user, { ids: filter.ids, with: filter.with, end: filter.end }, params);
+      const where = archiveFilter(store, host, user, {
+        ids: filter.ids, with: filter.with, withPrefix: filter.withPrefix, end: filter.end, text: filter.text,
+      }, params);
       return conn.write(() => conn.run(`DELETE FROM archive WHERE ${where}`, ...params));
+    },
+
+    async usage(host, user, filter = {}) {
+      const params: Param[] = [];
+      const where = archiveFilter(store, host, user, { with: filter.with, withPrefix: filter.withPrefix }, params);
+      // octet_length: the size in bytes of the stored text, which is UTF-8 (SQLite's default encoding, kept here).
+      return conn.get<ArchiveUsage>(
+        `SELECT COUNT(*) AS items, COALESCE(SUM(octet_length(value)), 0) AS bytes FROM archive WHERE ${where}`, ...params)!;
     },
   };
 }
