@@ -18,8 +18,10 @@ import { NS_STORAGE } from './quota.js';
 export const CHANGES_STORE = 'storage-changes';
 const SEPARATOR = '\u001f';
 const WATERMARK = 'trimmed';
-/** One append in this many trims its node (checking the count costs a query; the bound is kept within a few %). */
-const TRIM_ONE_IN = 32;
+/** A node is trimmed at every this many appends (checking its count costs a query); the bound holds within that. */
+const TRIM_EVERY = 32;
+/** Nodes whose appends are counted; past that the counts start over (trimming comes later, never wrongly). */
+const COUNTED_NODES = 10_000;
 
 export type ChangeKind = 'created' | 'published' | 'retracted' | 'purged' | 'configured' | 'deleted';
 
@@ -48,6 +50,8 @@ function nextId(): number {
 }
 
 export class ChangeLog {
+  private appendsSinceTrim = new Map<string, number>();
+
   constructor(
     private readonly archive: ArchiveStore,
     private readonly maxEntries: number,
@@ -72,8 +76,14 @@ export class ChangeLog {
     const el = xml('change', { xmlns: NS_STORAGE, kind: change.kind, item: change.item, rev: change.rev, publisher: change.publisher });
     for (const id of change.items ?? []) el.append(xml('item', { id }));
     await this.archive.append(host, user, { id: change.node + SEPARATOR + logged.id, when: logged.at, with: change.node, value: el.toString() });
-    if (Math.random() * TRIM_ONE_IN < 1) {
+    const key = host + SEPARATOR + user + SEPARATOR + change.node;
+    const appends = (this.appendsSinceTrim.get(key) ?? 0) + 1;
+    if (appends >= TRIM_EVERY) {
+      this.appendsSinceTrim.delete(key);
       this.trim(host, user, change.node).catch((err: unknown) => this.log.warn({ err, node: change.node }, 'trimming the change log failed'));
+    } else {
+      if (this.appendsSinceTrim.size >= COUNTED_NODES) this.appendsSinceTrim.clear();
+      this.appendsSinceTrim.set(key, appends);
     }
     return logged;
   }
