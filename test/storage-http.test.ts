@@ -5,9 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectClient, nextStanza, startTestServer, type TestServer, type XmppClient } from './helpers/server.js';
 import { NS_EVENT, PUBSUB, iq, nextEvent, owner, publish, pubsub, result, roundTrip, subscribe, xml, type X } from './helpers/pubsub.js';
-import { basic, storageUrl } from './helpers/http.js';
-
-export const STORAGE_MODULES = 'modules:\n  roster:\n  presence:\n  disco:\n  caps:\n  ping:\n  pep:\n  pubsub:\n  storage:';
+import { STORAGE_MODULES, basic, storageUrl } from './helpers/http.js';
 
 const NS_JSON = 'urn:xmpp:json:0';
 const ATOM = 'http://www.w3.org/2005/Atom';

@@ -4,6 +4,9 @@ import type { TestServer } from './server.js';
 
 export const PASSWORD = 'secret-password';
 
+/** The modules of a server with both faces of Storage: PEP on accounts, pubsub.<host>, and the HTTP API. */
+export const STORAGE_MODULES = 'modules:\n  roster:\n  presence:\n  disco:\n  caps:\n  ping:\n  pep:\n  pubsub:\n  storage:';
+
 /** `http://127.0.0.1:<port>/storage/<segments…>`, each segment percent-encoded. */
 export function storageUrl(server: TestServer, ...segments: string[]): string {
   return `http://127.0.0.1:${server.httpPort}/storage/${segments.map(encodeURIComponent).join('/')}`;
@@ -122,6 +125,15 @@ export class SseReader {
       await this.changed();
     }
     return this.events;
+  }
+
+  /** The last event id, once there is one (a stream sends one first, without an event). */
+  async lastId(): Promise<string> {
+    while (this.lastEventId === undefined) {
+      if (this.ended) throw new Error('the stream ended without an id');
+      await this.changed();
+    }
+    return this.lastEventId;
   }
 
   /** Waits for a heartbeat comment after the ones seen so far. */
