@@ -109,6 +109,9 @@ describe('Storage API: one store, two faces', () => {
     const cached = await fetch(url(PUBSUB, 'notes', 'first'), { headers: { 'if-none-match': next } });
     assert.equal(cached.status, 304);
     assert.equal((await fetch(url(PUBSUB, 'notes', 'first'), { method: 'DELETE', headers: { ...basic('alice'), 'if-match': current } })).status, 412);
+    // An If-Match write to a node that does not exist fails without creating it.
+    assert.equal((await fetch(url(PUBSUB, 'nowhere', 'x'), { method: 'PUT', headers: { ...headers, 'if-match': current }, body: '{}' })).status, 412);
+    assert.equal((await fetch(url(PUBSUB, 'nowhere'), { headers: basic('alice') })).status, 404);
     // Creating with If-None-Match: * works once.
     assert.equal((await fetch(url(PUBSUB, 'notes', 'once'), { method: 'PUT', headers: { ...headers, 'if-none-match': '*' }, body: '[1]' })).status, 201);
     assert.equal((await fetch(url(PUBSUB, 'notes', 'once'), { method: 'PUT', headers: { ...headers, 'if-none-match': '*' }, body: '[2]' })).status, 412);

@@ -104,7 +104,10 @@ describe('Storage: item history, and a restart', () => {
     const usage = (await (await fetch(url('alice@localhost'), { headers: basic('alice') })).json()).usage;
     assert.equal(put.status, 201);
     await alice.stop();
+    // A stream still open does not hold the server up: stopping ends it.
+    const open = await SseReader.open(url(PUBSUB, 'wiki', 'events'));
     await server.stop({ keepData: true });
+    await open.ending();
 
     server = await startTestServer({ modules: STORAGE_MODULES, dataDir: server.dataDir });
     alice = await connectClient(server, 'alice', undefined, 'desk');

@@ -714,6 +714,8 @@ export class PubSubService {
       const options = request.publishOptions;
       if (!node) {
         if (this.redirects.has(name) || !autoCreate) this.requireNode(name);
+        // No item can be at a revision in a node that does not exist: fail before creating it.
+        if (request.condition?.ifMatch) throw new RevisionMismatch(`there is no node "${name}"`);
         // §7.1.4 auto-create; §7.1.5 rule 3: with the preconditions as configuration.
         let preset = options ? configFromPreconditions(this.env.defaults('leaf'), options, this.env.limits) : undefined;
         if (!preset && request.createWith) preset = applyConfigForm(this.env.defaults('leaf'), request.createWith, this.env.limits).config;

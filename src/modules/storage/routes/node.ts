@@ -9,6 +9,7 @@ import { HttpError } from '../../../http/errors.js';
 import { MAX_REVISIONS_FIELD, NS_NODE_CONFIG, configForm, type DataForm, type Item } from '../../../pubsub/index.js';
 import type { StorageApi } from '../api.js';
 import { etagOf } from '../conditions.js';
+import { covers } from '../grants.js';
 import { configurationJson, configurationOf } from '../node-config.js';
 import { listingQuery, nextQuery, pageFor } from '../paging.js';
 import { payloadOf } from '../payloads.js';
@@ -38,7 +39,11 @@ export function nodeRoutes(app: FastifyInstance, api: StorageApi): void {
         if (denied) throw denied;
       });
       const children: { node: string; url: string }[] = [];
-      for (const child of service.childrenOf(node.name)) if (await service.visible(child, caller.jid)) children.push({ node: child.name, url: api.url(request, target.address.bare, child.name) });
+      const grant = caller.principal?.token;
+      for (const child of service.childrenOf(node.name)) {
+        if ((grant && !covers(grant, target, child.name)) || !(await service.visible(child, caller.jid))) continue;
+        children.push({ node: child.name, url: api.url(request, target.address.bare, child.name) });
+      }
       return sendDocument(
         request,
         reply,
