@@ -254,6 +254,7 @@ describe('Storage API: one store, two faces', () => {
     assert.equal((await fetch(url(PUBSUB, 'pages'), { method: 'PUT', headers: { ...json, 'if-none-match': '*' }, body: '{}' })).status, 412);
     // Someone else may read but not configure or delete.
     assert.equal((await fetch(url(PUBSUB, 'pages'), { method: 'PUT', headers: { ...basic('bob'), 'content-type': 'application/json' }, body: '{"title": "mine"}' })).status, 403);
+    assert.equal((await fetch(url(PUBSUB, 'pages'), { method: 'PUT', headers: basic('bob') })).status, 403);
     assert.equal((await fetch(url(PUBSUB, 'pages'), { method: 'DELETE', headers: basic('bob') })).status, 403);
     await subscribe(bob, PUBSUB, 'pages', 'bob@localhost');
     const event = nextStanza(bob, (s) => s.getChild('event', NS_EVENT)?.getChild('delete') !== undefined);

@@ -150,6 +150,15 @@ test('usage of a node stored before usage was kept is counted from its items, on
   assert.equal(reloaded.nodes.get('docs')!.usage, undefined);
   assert.deepEqual(await reloaded.usage(), { items: 2, bytes: size('one') + size('two'), revisions: 0 });
   assert.notEqual(await backend.map('pubsub').get('pubsub.example.org', '', 'u\u001fdocs'), null);
+  // Counted before a change, not after it: a publish and a retraction on such a node count once.
+  await backend.map('pubsub').set('pubsub.example.org', '', 'u\u001fdocs', null);
+  const again = await PubSubService.load(env);
+  await again.publish(owner, 'docs', { item: { id: 'c', payload: payload('three'), payloadCount: 1 }, items: 1, publishOptions: null }, false);
+  assert.deepEqual(await again.usage(), { items: 3, bytes: size('one') + size('two') + size('three'), revisions: 0 });
+  await backend.map('pubsub').set('pubsub.example.org', '', 'u\u001fdocs', null);
+  const third = await PubSubService.load(env);
+  await third.retract(owner, 'docs', ['a'], undefined);
+  assert.deepEqual(await third.usage(), { items: 2, bytes: size('two') + size('three'), revisions: 0 });
 });
 
 test('anonymous readers: open nodes only', async () => {

@@ -756,6 +756,8 @@ export class PubSubService {
         const { store, host, user } = this.env;
         const max = maxItemsOf(config, this.env.limits);
         const count = await this.count(node);
+        // Counted before anything is written (a node stored before usage was kept is measured from its items).
+        await this.usageOf(node);
         replaced = item.id !== undefined && count > 0 ? await store.item(host, user, node.name, id) : null;
         if (item.id !== undefined) checkCondition(request.condition, replaced, id);
         // §7.1.3.3: publish_node_full = reject.
@@ -836,6 +838,7 @@ export class PubSubService {
   private async removeItems(node: PubSubNode, items: Item[]): Promise<Usage> {
     if (items.length === 0) return { ...NO_USAGE };
     const { store, host, user } = this.env;
+    await this.usageOf(node);
     await store.deleteItems(host, user, node.name, items.map((i) => i.id));
     for (const item of items) if (item.revisions.count && store.revisions) await store.revisions.delete(host, user, node.name, item.id);
     return negate(sum(...items.map(storedBy)));

@@ -3,6 +3,7 @@
 // hearing of the node; a deleted node's streams get the deletion and end. Open streams are limited per account and
 // per client address.
 import type { FastifyReply } from 'fastify';
+import type { Logger } from '../../core/logger.js';
 import { dateTime } from '../../pubsub/config.js';
 import { HttpError } from '../../http/errors.js';
 import type { ChangeLog, LoggedChange } from './change-log.js';
@@ -94,6 +95,7 @@ export class ChangeFeed {
   constructor(
     private readonly changeLog: ChangeLog,
     private readonly options: StorageOptions,
+    private readonly log: Logger,
   ) {}
 
   private key(address: string, node: string): string {
@@ -142,7 +144,9 @@ export class ChangeFeed {
       const { host, user } = target.service.env;
       const replay = await this.changeLog.since(host, user, node, lastEventId);
       await watcher.start('reset' in replay ? { reset: replay.reset, id: this.changeLog.now() } : replay.changes);
-    } catch {
+    } catch (err) {
+      // Storage failed while replaying: the reader reconnects with its last id and gets the rest then.
+      this.log.warn({ err, node }, 'an event stream could not replay the change log');
       stream.end();
     }
   }

@@ -49,7 +49,7 @@ export default defineModule({
     const o = m.options;
     const log = m.log;
     const changeLog = new ChangeLog(m.archive(CHANGES_STORE), o.change_log_max_entries, o.change_log_max_days * 86_400_000, log);
-    const feed = new ChangeFeed(changeLog, o);
+    const feed = new ChangeFeed(changeLog, o, log);
     const quotas = new Quotas(m.keyval(QUOTA_STORE), o);
     const http = httpOf(server);
     const api = new StorageApi(server, http, o, changeLog, feed, quotas, log);

@@ -144,6 +144,8 @@ export function nodeRoutes(app: FastifyInstance, api: StorageApi): void {
       return reply.code(201).header('Location', url).send({ node: name, url });
     }
     if (form) await api.engine(caller, () => service.configure(caller.jid!, name, form));
+    // Nothing to change is still a request only an owner may make (§8.2.3.2).
+    else if (service.nodes.get(name)?.affiliationOf(caller.jid!.bare) !== 'owner') throw new HttpError(403, 'forbidden', `only an owner of "${name}" may configure it`);
     return reply.code(204).send();
   });
 
