@@ -169,8 +169,12 @@ describe('Storage API: one store, two faces', () => {
     assert.equal(anonymous.status, 401);
     const wrong = await fetch(url('alice@localhost', 'public', 'p2'), { method: 'PUT', headers: { ...basic('alice', 'nope'), 'content-type': 'application/json' }, body: '{}' });
     assert.equal(wrong.status, 401);
+    // Over the TLS listener (how a password travels from anywhere but this machine).
+    const overTls = await fetch(`https://127.0.0.1:${server.httpsPort}/storage/alice@localhost/public/p2`, { method: 'PUT', headers: { ...basic('alice'), 'content-type': 'application/json' }, body: '{"tls": true}' });
+    assert.equal(overTls.status, 201);
+    assert.equal(overTls.headers.get('location'), `https://127.0.0.1:${server.httpsPort}/storage/alice@localhost/public/p2`);
     // Someone else's PEP service: only its account publishes there (XEP-0163 §3).
-    const bobWrites = await fetch(url('alice@localhost', 'public', 'p2'), { method: 'PUT', headers: { ...basic('bob'), 'content-type': 'application/json' }, body: '{}' });
+    const bobWrites = await fetch(url('alice@localhost', 'public', 'p3'), { method: 'PUT', headers: { ...basic('bob'), 'content-type': 'application/json' }, body: '{}' });
     assert.equal(bobWrites.status, 403);
   });
 
