@@ -6,6 +6,7 @@ import type { FastifyReply } from 'fastify';
 import type { Logger } from '../../core/logger.js';
 import { dateTime } from '../../pubsub/config.js';
 import { HttpError } from '../../http/errors.js';
+import type { PubSubService } from '../../pubsub/index.js';
 import type { ChangeLog, LoggedChange } from './change-log.js';
 import { EventStream } from './event-stream.js';
 import type { Caller } from './grants.js';
@@ -19,9 +20,12 @@ function etag(rev: string): string {
   return `"${rev}"`;
 }
 
+/** A change, and the service it happened in (a PEP service may have been reloaded since the stream opened). */
+type Live = { change: LoggedChange; service: PubSubService };
+
 class Watcher {
   /** Live changes that arrive while the replay is being read; null once the replay is sent. */
-  private pending: LoggedChange[] | null = [];
+  private pending: Live[] | null = [];
   /** The id of the last event sent; nothing at or below it is sent again. */
   private lastSent = 0;
   private chain: Promise<void> = Promise.resolve();
@@ -34,9 +38,9 @@ class Watcher {
   ) {}
 
   /** A live change. */
-  deliver(change: LoggedChange): void {
-    if (this.pending) this.pending.push(change);
-    else this.enqueue(change);
+  deliver(live: Live): void {
+    if (this.pending) this.pending.push(live);
+    else this.enqueue(live);
   }
 
   /** Sends the replay (or a reset), then what arrived meanwhile, then goes live. */
@@ -49,22 +53,21 @@ class Watcher {
       this.stream.send({ id: replay.from });
       this.lastSent = Number(replay.from);
     } else {
-      for (const change of replay) await this.send(change);
+      for (const change of replay) await this.send(change, this.target.service);
     }
     const pending = this.pending ?? [];
     this.pending = null;
-    for (const change of pending) this.enqueue(change);
+    for (const live of pending) this.enqueue(live);
   }
 
-  private enqueue(change: LoggedChange): void {
-    this.chain = this.chain.then(() => this.send(change)).catch(() => this.stream.end());
+  private enqueue({ change, service }: Live): void {
+    this.chain = this.chain.then(() => this.send(change, service)).catch(() => this.stream.end());
   }
 
-  private async send(change: LoggedChange): Promise<void> {
+  private async send(change: LoggedChange, service: PubSubService): Promise<void> {
     if (!this.stream.isOpen || Number(change.id) <= this.lastSent) return;
     const grant = this.caller.principal?.token;
     if (grant?.expiresAt !== undefined && grant.expiresAt <= Date.now()) return this.stream.end();
-    const { service } = this.target;
     const node = service.nodes.get(change.node);
     if (change.kind !== 'deleted' && (!node || (await service.checkAccess(node, this.caller.jid, 'retrieve')) !== null)) {
       // The reader lost access: it hears nothing more of this node (reconnecting gets it the HTTP error).
@@ -103,8 +106,11 @@ export class ChangeFeed {
   }
 
   /** Tells the streams watching a node of a change (after the change log has it). */
-  dispatch(address: string, node: string, change: LoggedChange): void {
-    for (const watcher of this.watchers.get(this.key(address, node)) ?? []) watcher.deliver(change);
+  dispatch(service: PubSubService, node: string, change: LoggedChange): void {
+    const watchers = this.watchers.get(this.key(service.address, node));
+    if (!watchers) return;
+    const live = { change, service };
+    for (const watcher of watchers) watcher.deliver(live);
   }
 
   /**

@@ -61,7 +61,7 @@ export default defineModule({
         limits: (service: PubSubService) => (service.env.pep ? quotas.limits(service.env.host, service.env.user) : null),
         async changed(service, change) {
           const entry = await changeLog.append(service.env.host, service.env.user, logged(change));
-          feed.dispatch(service.address, change.node, entry);
+          feed.dispatch(service, change.node, entry);
           if (change.kind === 'deleted') await changeLog.drop(service.env.host, service.env.user, change.node);
         },
       }),
