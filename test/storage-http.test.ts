@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectClient, nextStanza, startTestServer, type TestServer, type XmppClient } from './helpers/server.js';
 import { NS_EVENT, PUBSUB, iq, nextEvent, owner, publish, pubsub, result, roundTrip, subscribe, xml, type X } from './helpers/pubsub.js';
-import { STORAGE_MODULES, basic, storageUrl } from './helpers/http.js';
+import { STORAGE_MODULES, SseReader, basic, storageUrl } from './helpers/http.js';
 
 const NS_JSON = 'urn:xmpp:json:0';
 const ATOM = 'http://www.w3.org/2005/Atom';
@@ -273,14 +273,36 @@ describe('Storage API: one store, two faces', () => {
   test('HTTP semantics: 405 with Allow, 404 for what this server does not serve, HEAD', async () => {
     const patch = await fetch(url(PUBSUB, 'notes', 'x1'), { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{}' });
     assert.equal(patch.status, 405);
-    assert.equal(patch.headers.get('allow'), 'GET, HEAD, PUT, DELETE');
+    assert.equal(patch.headers.get('allow'), 'GET, HEAD, PUT, DELETE, OPTIONS');
     const putEvents = await fetch(url(PUBSUB, 'notes', 'events'), { method: 'PUT', headers: { ...basic('alice'), 'content-type': 'application/json' }, body: '{}' });
     assert.equal(putEvents.status, 405);
-    assert.equal(putEvents.headers.get('allow'), 'GET');
+    assert.equal(putEvents.headers.get('allow'), 'GET, OPTIONS');
     assert.equal((await fetch(url('pubsub.elsewhere.example'))).status, 404);
     assert.equal((await fetch(url('nobody@localhost'), { headers: basic('alice') })).status, 404);
     const head = await fetch(url(PUBSUB, 'notes', 'x1'), { method: 'HEAD' });
     assert.equal(head.status, 200);
     assert.ok(head.headers.get('etag'));
+  });
+
+  test('CORS: a page on another origin may call the API with the headers it needs (cors_origins, default any)', async () => {
+    const preflight = await fetch(url(PUBSUB, 'notes', 'x1'), {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'authorization, content-type, if-match' },
+    });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers.get('access-control-allow-origin'), '*');
+    assert.equal(preflight.headers.get('access-control-allow-methods'), 'GET, HEAD, PUT, DELETE, OPTIONS');
+    assert.equal(preflight.headers.get('access-control-allow-headers'), 'Authorization, Content-Type, If-Match, If-None-Match, Last-Event-ID');
+    const got = await fetch(url(PUBSUB, 'notes', 'x1'), { headers: { origin: 'https://app.example' } });
+    assert.equal(got.headers.get('access-control-allow-origin'), '*');
+    assert.match(got.headers.get('access-control-expose-headers') ?? '', /ETag/);
+    const refused = await fetch(url(PUBSUB, 'notes', 'nothing'), { headers: { origin: 'https://app.example' } });
+    assert.equal(refused.status, 404);
+    assert.equal(refused.headers.get('access-control-allow-origin'), '*');
+    const stream = await SseReader.open(url(PUBSUB, 'notes', 'events'), { origin: 'https://app.example' });
+    assert.equal(stream.response.headers.get('access-control-allow-origin'), '*');
+    stream.close();
+    // Without an Origin, no CORS headers.
+    assert.equal((await fetch(url(PUBSUB, 'notes', 'x1'))).headers.get('access-control-allow-origin'), null);
   });
 });

@@ -129,7 +129,10 @@ export class ChangeFeed {
     const from = this.changeLog.now();
     reply.hijack();
     const stream = new EventStream(reply.raw, this.options.max_stream_buffer);
-    stream.open({ Vary: 'Authorization' }, RETRY_MS, this.options.heartbeat_interval * 1000);
+    // Headers set before (CORS) go out with the stream's head, which the stream writes itself.
+    const headers: Record<string, string> = { Vary: 'Authorization' };
+    for (const [name, value] of Object.entries(reply.getHeaders())) if (typeof value === 'string') headers[name] = value;
+    stream.open(headers, RETRY_MS, this.options.heartbeat_interval * 1000);
     const watcher = new Watcher(target, node, caller, stream);
     const key = this.key(target.address.bare, node);
     let set = this.watchers.get(key);

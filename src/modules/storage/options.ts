@@ -21,6 +21,12 @@ export const storageOptions = z
     /** Event streams open at once per account, and per client address (anonymous readers too). */
     max_streams_per_account: z.number().int().min(1).default(20),
     max_streams_per_ip: z.number().int().min(1).default(50),
+    /**
+     * Web pages from these origins may call the API from a browser (CORS): '*' for any, none to refuse all. No cookies
+     * are involved (credentials travel in Authorization headers set by the page), so '*' lets pages use only what their
+     * users give them.
+     */
+    cors_origins: z.array(z.string().min(1)).default(['*']),
     /** Bytes an event stream may have waiting for a slow reader; beyond, the stream ends and the reader resumes. */
     max_stream_buffer: z.number().int().min(1024).default(1024 * 1024),
   })

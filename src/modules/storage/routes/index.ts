@@ -1,22 +1,26 @@
 // The Storage API's routes under /storage, registered once per server. Bodies: XML types as text (the HTTP stack's
 // parser), JSON types as text too (this plugin's own parser: item bodies are stored as the client wrote them, and
 // parsed only to be checked). Methods a path does not take get 405 with Allow.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '../../../http/errors.js';
 import type { StorageApi } from '../api.js';
 import { JSON_BODY } from '../payloads.js';
+import { cors } from './cors.js';
 import { eventRoutes } from './events.js';
 import { itemRoutes } from './item.js';
 import { nodeRoutes } from './node.js';
 import { revisionRoutes } from './revisions.js';
 import { serviceRoutes } from './service.js';
 
-const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH'] as const;
 
-/** 405 with Allow for the methods a path does not take (RFC 9110 §15.5.6). */
-function methodNotAllowed(app: FastifyInstance, url: string, allowed: string[]): void {
+type Options = (request: FastifyRequest, reply: FastifyReply, allow: string) => FastifyReply;
+
+/** OPTIONS (and CORS preflight) for a path, and 405 with Allow for the methods it does not take (RFC 9110 §15.5.6). */
+function otherMethods(app: FastifyInstance, url: string, allowed: string[], options: Options): void {
   const others = METHODS.filter((m) => !allowed.includes(m));
-  const allow = allowed.join(', ');
+  const allow = [...allowed, 'OPTIONS'].join(', ');
+  app.options(url, async (request, reply) => options(request, reply, allow));
   app.route({
     method: [...others],
     url,
@@ -29,6 +33,7 @@ function methodNotAllowed(app: FastifyInstance, url: string, allowed: string[]):
 export function storageRoutes(app: FastifyInstance, api: StorageApi): void {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser(JSON_BODY, { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  const options = cors(app, api.options.cors_origins);
   // Event streams end when the server stops, so that closing the listeners does not wait for readers.
   app.addHook('preClose', (done) => {
     api.feed.closeAll();
@@ -39,10 +44,10 @@ export function storageRoutes(app: FastifyInstance, api: StorageApi): void {
   itemRoutes(app, api);
   revisionRoutes(app, api);
   eventRoutes(app, api);
-  methodNotAllowed(app, '/storage/:jid', ['GET', 'HEAD']);
-  methodNotAllowed(app, '/storage/:jid/:node', ['GET', 'HEAD', 'POST', 'PUT', 'DELETE']);
-  methodNotAllowed(app, '/storage/:jid/:node/events', ['GET']);
-  methodNotAllowed(app, '/storage/:jid/:node/:item', ['GET', 'HEAD', 'PUT', 'DELETE']);
-  methodNotAllowed(app, '/storage/:jid/:node/:item/revisions', ['GET', 'HEAD']);
-  methodNotAllowed(app, '/storage/:jid/:node/:item/revisions/:rev', ['GET', 'HEAD']);
+  otherMethods(app, '/storage/:jid', ['GET', 'HEAD'], options);
+  otherMethods(app, '/storage/:jid/:node', ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'], options);
+  otherMethods(app, '/storage/:jid/:node/events', ['GET'], options);
+  otherMethods(app, '/storage/:jid/:node/:item', ['GET', 'HEAD', 'PUT', 'DELETE'], options);
+  otherMethods(app, '/storage/:jid/:node/:item/revisions', ['GET', 'HEAD'], options);
+  otherMethods(app, '/storage/:jid/:node/:item/revisions/:rev', ['GET', 'HEAD'], options);
 }
