@@ -9,6 +9,9 @@
 //
 // Revisions go with their item: retracting it, max_items pushing it out, a purge, or deleting the node removes
 // them (a deleted document is gone, and its bytes leave the quota).
+//
+// Read through PubSubService.history() and revision(), with the item's access rules: the HTTP face does, and XEP-0442
+// (MAM on a pubsub node) will, answering a query by ItemID from list() with the current item first.
 import type { ArchiveStore } from '../core/storage-api.js';
 import { parseStoredXml } from '../core/roster.js';
 import type { Element } from '../core/xml/element.js';

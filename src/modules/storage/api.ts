@@ -17,8 +17,9 @@ import { resolveTarget, type Target } from './targets.js';
 
 /**
  * Full-text search over a node's items (`GET /storage/{jid}/{node}?q=`), which the search module provides once it is
- * merged: it answers with the items the caller may read that match, paged like a listing. Until one is set, `?q=`
- * answers 501 not-implemented.
+ * merged, by setting `storageApi(server).search`. It is called for a leaf node the caller may read (access and token
+ * checked), with the listing's page (after/before/max), and answers the matching items, paged like a listing (page.count,
+ * page.complete). Until one is set, `?q=` answers 501 not-implemented.
  */
 export type SearchHook = (target: Target, node: PubSubNode, caller: Caller, query: string, page: PageRequest) => Promise<ItemsResult>;
 

@@ -58,7 +58,12 @@ export function nodeRoutes(app: FastifyInstance, api: StorageApi): void {
     if (query.q !== undefined) {
       if (!api.search) throw new HttpError(501, 'not-implemented', 'full-text search (?q=) is not available on this server yet');
       const search = api.search;
-      const found = await api.engine(caller, () => search(target, node, caller, query.q!, pageFor(query).page));
+      const found = await api.engine(caller, async () => {
+        // The hook searches a node the caller may read: the check is the same as for a listing.
+        const denied = await service.checkAccess(node, caller.jid, 'retrieve');
+        if (denied) throw denied;
+        return search(target, node, caller, query.q!, pageFor(query).page);
+      });
       items = found.items;
       page = { count: found.page?.count, complete: found.page?.complete ?? true };
     } else if (query.ids) {
