@@ -61,7 +61,8 @@ export function nextQuery(query: ListingQuery, shown: string[], complete: boolea
   const params = new URLSearchParams();
   if (query.order !== 'newest') params.set('order', query.order);
   params.set('limit', String(query.limit));
-  // Going toward older items (newest first, or oldest first with before): continue from the last or first shown.
+  // On in the direction the page went: newest first goes back from the last shown (or, paging forward with after,
+  // on from the first shown); oldest first goes on from the last shown (or back from the first, with before).
   if (query.order === 'newest') {
     if (query.after !== undefined) params.set('after', shown[0]);
     else params.set('before', shown[shown.length - 1]);
