@@ -9,6 +9,7 @@ import { HttpError } from '../../http/errors.js';
 import type { PubSubService } from '../../pubsub/index.js';
 import type { ChangeLog, LoggedChange } from './change-log.js';
 import { EventStream } from './event-stream.js';
+import { vary } from './negotiate.js';
 import type { Caller } from './grants.js';
 import type { StorageOptions } from './options.js';
 import type { Target } from './targets.js';
@@ -130,7 +131,8 @@ export class ChangeFeed {
     reply.hijack();
     const stream = new EventStream(reply.raw, this.options.max_stream_buffer);
     // Headers set before (CORS) go out with the stream's head, which the stream writes itself.
-    const headers: Record<string, string> = { Vary: 'Authorization' };
+    vary(reply, 'Authorization');
+    const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(reply.getHeaders())) if (typeof value === 'string') headers[name] = value;
     stream.open(headers, RETRY_MS, this.options.heartbeat_interval * 1000);
     const watcher = new Watcher(target, node, caller, stream);

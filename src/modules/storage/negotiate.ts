@@ -47,9 +47,17 @@ function qualityOf(ranges: Range[], mediaType: string): number {
   return best < 0 ? 0 : best;
 }
 
+/** Adds a request header to Vary, keeping those named before (CORS adds Origin). */
+export function vary(reply: FastifyReply, header: string): void {
+  const current = reply.getHeader('Vary');
+  const names = typeof current === 'string' && current !== '' ? current.split(/\s*,\s*/) : [];
+  if (!names.some((n) => n.toLowerCase() === header.toLowerCase())) names.push(header);
+  reply.header('Vary', names.join(', '));
+}
+
 /** The best of `offered` (in the server's order of preference) for a request; 406 when it accepts none. */
 export function negotiate(request: FastifyRequest, reply: FastifyReply, offered: string[]): string {
-  reply.header('Vary', 'Accept');
+  vary(reply, 'Accept');
   const header = request.headers.accept;
   if (!header || header.trim() === '') return offered[0];
   const ranges = parseAccept(header);

@@ -2,6 +2,7 @@
 // Access-Control-Allow-Origin on every answer (errors and event streams too), with the headers a client needs exposed,
 // and preflight OPTIONS requests are answered with the methods a path takes and the request headers the API reads.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { vary } from '../negotiate.js';
 
 const EXPOSED = 'ETag, Location, Link, Last-Modified, WWW-Authenticate, Retry-After';
 const REQUEST_HEADERS = 'Authorization, Content-Type, If-Match, If-None-Match, Last-Event-ID';
@@ -12,8 +13,8 @@ export function cors(app: FastifyInstance, origins: string[]): (request: Fastify
   const allowOrigin = (request: FastifyRequest, reply: FastifyReply): boolean => {
     const origin = request.headers.origin;
     if (!origin || (!any && !allowed.has(origin))) return false;
-    if (any) reply.header('Access-Control-Allow-Origin', '*');
-    else reply.header('Access-Control-Allow-Origin', origin).header('Vary', 'Origin');
+    reply.header('Access-Control-Allow-Origin', any ? '*' : origin);
+    if (!any) vary(reply, 'Origin');
     return true;
   };
   app.addHook('onRequest', async (request, reply) => {
