@@ -13,6 +13,7 @@ import { enabledModules, loadCertificate, openStorage, startServer } from '../st
 import { QUIRE_VERSION } from '../version.js';
 import { StorageError, createBackend, type BackendSpec } from '../storage/index.js';
 import { copyBackend, isExportable } from '../storage/export.js';
+import { storageCommands } from './storage.js';
 
 /** sqlite:PATH, postgres:URL or a bare postgres:// URL, as `quire migrate` takes them. */
 function parseBackendSpec(text: string): BackendSpec {
@@ -243,6 +244,8 @@ export function buildProgram(): Command {
         console.log(`removed ${contactBare} from ${user}@${host}'s roster`);
       });
     });
+
+  storageCommands(program, { configHelp: CONFIG_HELP, loadConfig, parseAccount, fail: (message) => new UserError(message) });
 
   program
     .command('check')

@@ -86,6 +86,7 @@ modules:
   - avatars                # XEP-0398: PEP avatars (XEP-0084) and vCard photos (XEP-0153) converted both ways
   - vcard4                 # XEP-0292 vCard4 in PEP (urn:xmpp:vcard4), also answered to the IQ-based get
   - pubsub                 # XEP-0060 publish-subscribe service on pubsub.<host>
+  - storage                # Storage: PEP and pubsub nodes over HTTP (/storage), change feeds, item history, quotas
   - last                   # XEP-0012 last activity
   - ping                   # XEP-0199
   - version                # XEP-0092 software version

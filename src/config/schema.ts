@@ -25,7 +25,7 @@ export type SaslMechanismName = (typeof SASL_MECHANISMS)[number];
 
 /** Modules enabled when the file has no `modules` key. */
 /** What a server without a `modules` key runs: a complete one-to-one IM server. */
-export const STANDARD_MODULES = ['roster', 'presence', 'disco', 'caps', 'offline', 'vcard', 'private', 'blocking', 'stanza_id', 'carbons', 'csi', 'mam', 'pep', 'bookmarks', 'avatars', 'vcard4', 'pubsub', 'last', 'ping', 'version', 'time', 'sm'] as const;
+export const STANDARD_MODULES = ['roster', 'presence', 'disco', 'caps', 'offline', 'vcard', 'private', 'blocking', 'stanza_id', 'carbons', 'csi', 'mam', 'pep', 'bookmarks', 'avatars', 'vcard4', 'pubsub', 'storage', 'last', 'ping', 'version', 'time', 'sm'] as const;
 
 type RawIssue = z.core.$ZodRawIssue;
 

@@ -12,6 +12,13 @@ export type Affiliation = (typeof AFFILIATIONS)[number];
 /** What an entity wants to do: retrieve items (§6.5.1), subscribe (§6.1.3), or receive a notification. */
 export type AccessPurpose = 'retrieve' | 'subscribe' | 'notify';
 
+/**
+ * Who asks: a bare JID, or ANONYMOUS for a reader who gave no credentials (the HTTP Storage API). XMPP has no such
+ * entity, so no affiliation or roster admits it: of the access models of §4.5 only 'open' does.
+ */
+export const ANONYMOUS = null;
+export type Asker = string | typeof ANONYMOUS;
+
 /** The parts of a node an access decision reads. */
 export interface AccessSubject {
   config: NodeConfig;
@@ -44,7 +51,10 @@ export class AccessCheck {
   }
 
   /** null when allowed; otherwise the error XEP-0060 gives for the purpose (§6.1.3, §6.5.9). */
-  check(bare: string, purpose: AccessPurpose): StanzaError | null {
+  check(bare: Asker, purpose: AccessPurpose): StanzaError | null {
+    if (bare === ANONYMOUS) {
+      return this.subject.config.access_model === 'open' ? null : pubsubError('not-authorized', undefined, { text: 'this node is not readable without signing in' });
+    }
     const affiliation = this.subject.affiliationOf(bare);
     // §4.1 table: owners and publishers may always subscribe and retrieve; outcasts never, publish-only neither.
     if (affiliation === 'owner' || affiliation === 'publisher') return null;
@@ -69,7 +79,7 @@ export class AccessCheck {
     }
   }
 
-  allows(bare: string, purpose: AccessPurpose): boolean {
+  allows(bare: Asker, purpose: AccessPurpose): boolean {
     return this.check(bare, purpose) === null;
   }
 }

@@ -16,7 +16,7 @@ import {
 } from './config.js';
 import type { DataForm } from './forms.js';
 
-const limits: ConfigLimits = { maxItems: 10000, maxPayloadSize: 65536, collections: true };
+const limits: ConfigLimits = { maxItems: 10000, maxPayloadSize: 65536, collections: true, maxRevisions: 100 };
 const submit = (values: Record<string, string | string[]>): DataForm => ({
   type: 'submit',
   formType: 'http://jabber.org/protocol/pubsub#node_config',

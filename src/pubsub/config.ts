@@ -8,6 +8,13 @@ import { parseBoolean, type DataForm, type FieldType, type FormField } from './f
 export const NS_NODE_CONFIG = 'http://jabber.org/protocol/pubsub#node_config';
 export const NS_META_DATA = 'http://jabber.org/protocol/pubsub#meta-data';
 export const NS_PUBLISH_OPTIONS = 'http://jabber.org/protocol/pubsub#publish-options';
+/**
+ * Quire's item history: how many earlier revisions of each item a node keeps. Not a registered field of
+ * pubsub#node_config, so it is named in Clark notation with a namespace of Quire's (XEP-0068, field names); the namespace
+ * is also the disco feature of services that keep history.
+ */
+export const NS_HISTORY = 'urn:quire:history:0';
+export const MAX_REVISIONS_FIELD = `{${NS_HISTORY}}max_revisions`;
 
 export const ACCESS_MODELS = ['authorize', 'open', 'presence', 'roster', 'whitelist'] as const;
 export type AccessModel = (typeof ACCESS_MODELS)[number];
@@ -50,6 +57,8 @@ export interface NodeConfig {
   /** §12.4: every subscription lasts only as long as the subscriber's presence session. */
   tempsub: boolean;
   node_type: NodeType;
+  /** Earlier revisions kept per item when an ItemID is published again (Quire's history, MAX_REVISIONS_FIELD). */
+  max_revisions: number;
   /** XEP-0248 §5.2: the collections this node is a child of. */
   collection: string[];
   children_max: IntegerOrMax;
@@ -63,6 +72,8 @@ export interface ConfigLimits {
   maxPayloadSize: number;
   /** Whether collection nodes are offered (XEP-0248). */
   collections: boolean;
+  /** The most earlier revisions a node may keep per item (max_revisions). */
+  maxRevisions: number;
 }
 
 /** The defaults of a generic service; PEP overrides some (XEP-0163 §7). */
@@ -94,6 +105,7 @@ export function defaultNodeConfig(limits: ConfigLimits): NodeConfig {
     publish_node_full: 'retract-oldest',
     tempsub: false,
     node_type: 'leaf',
+    max_revisions: 0,
     collection: [],
     children_max: 'max',
   };
@@ -250,6 +262,21 @@ const FIELDS: readonly FieldSpec[] = [
     ],
     'leaf',
   ),
+  {
+    key: 'max_revisions',
+    var: MAX_REVISIONS_FIELD,
+    type: 'text-single',
+    label: 'Earlier revisions kept of each item when its ItemID is published again (0: none)',
+    only: 'leaf',
+    parse: (values, limits) => {
+      const raw = (values[0] ?? '').trim();
+      if (!/^\d+$/.test(raw)) throw invalid(MAX_REVISIONS_FIELD, `"${raw}" is not a non-negative integer`);
+      const value = Number(raw);
+      if (value > limits.maxRevisions) throw invalid(MAX_REVISIONS_FIELD, `${value} is above this service's maximum of ${limits.maxRevisions}`);
+      return value;
+    },
+    format: (value) => [String(value)],
+  },
   bool('subscribe', 'Whether to allow subscriptions'),
   choice('access_model', 'Specify the subscriber model', [
     { value: 'authorize', label: 'Subscription requests must be approved and only subscribers may retrieve items' },
@@ -423,7 +450,7 @@ export function configFromFields(defaults: NodeConfig, fields: FormField[], limi
     const spec = BY_VAR.get(field.var);
     if (!spec || (spec.key as string) === 'children') continue;
     try {
-      (config as unknown as Record<string, unknown>)[spec.key] = spec.parse(field.values, { ...limits, maxItems: Number.MAX_SAFE_INTEGER, maxPayloadSize: Number.MAX_SAFE_INTEGER });
+      (config as unknown as Record<string, unknown>)[spec.key] = spec.parse(field.values, { ...limits, maxItems: Number.MAX_SAFE_INTEGER, maxPayloadSize: Number.MAX_SAFE_INTEGER, maxRevisions: Number.MAX_SAFE_INTEGER });
     } catch {
       // keep the default
     }

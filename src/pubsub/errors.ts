@@ -85,3 +85,24 @@ export function pubsubErrorReply(request: Element, err: StanzaError): Element {
   }
   return reply;
 }
+
+/**
+ * A conditional write whose condition does not hold: the item is not at the revision the writer last saw (HTTP
+ * If-Match), or exists when it should not (If-None-Match: *). The HTTP face answers 412; over XMPP it would be a
+ * conflict with <precondition-not-met/>, like an unmet publish-options precondition (§7.1.5).
+ */
+export class RevisionMismatch extends PubSubError {
+  constructor(text: string) {
+    super('conflict', 'precondition-not-met', { text });
+  }
+}
+
+/**
+ * A publish that would take an account over its storage quota: <policy-violation/> with a <text/> that says the
+ * limit (RFC 6120 §8.3.3.12; XEP-0060 has no condition of its own for it). The HTTP face answers 507.
+ */
+export class QuotaExceeded extends PubSubError {
+  constructor(text: string) {
+    super('policy-violation', undefined, { text });
+  }
+}

@@ -1,11 +1,14 @@
 // The publish-subscribe engine shared by the pubsub module (XEP-0060 on pubsub.<host>) and the pep module
 // (XEP-0163 on every account). It is not a module itself: the modules give it storage, routing and presence.
-export { AccessCheck, AFFILIATIONS, type Affiliation, type AccessPurpose } from './access.js';
+export { ANONYMOUS, AccessCheck, AFFILIATIONS, type Affiliation, type AccessPurpose, type Asker } from './access.js';
 export {
   ACCESS_MODELS,
+  MAX_REVISIONS_FIELD,
+  NS_HISTORY,
   NS_META_DATA,
   NS_NODE_CONFIG,
   NS_PUBLISH_OPTIONS,
+  configForm,
   defaultNodeConfig,
   maxItemsOf,
   type AccessModel,
@@ -13,7 +16,8 @@ export {
   type NodeConfig,
   type NodeType,
 } from './config.js';
-export { NS_PUBSUB_ERRORS, PubSubError, pubsubError, pubsubErrorReply, unsupported } from './errors.js';
+export { NS_PUBSUB_ERRORS, PubSubError, QuotaExceeded, RevisionMismatch, pubsubError, pubsubErrorReply, unsupported } from './errors.js';
+export { attachServiceHooks, serverHooks, type NodeChange, type ServiceHooks, type StorageLimits } from './hooks.js';
 export { NS_DATA, buildForm, findForm, parseBoolean, parseForm, type DataForm, type FormField } from './forms.js';
 export { NS_DELAY, NS_PUBSUB_EVENT, NS_SHIM, NotificationMessage, SharedEvent } from './notify.js';
 export {
@@ -38,7 +42,11 @@ export {
   PubSubNode,
   PubSubService,
   type Item,
+  type ItemCondition,
   type ItemsChange,
+  type ItemsResult,
+  type PageRequest,
+  type PublishResult,
   type ResourcePresence,
   type ServiceEnvironment,
   type ServiceLimits,
@@ -46,5 +54,6 @@ export {
   type TypeFilter,
   parseTypeFilter,
 } from './service.js';
-export { ITEMS_STORE, NODES_STORE, PubSubStore } from './store.js';
+export { REVISIONS_STORE, RevisionStore, type Revision } from './revisions.js';
+export { ITEMS_STORE, NODES_STORE, NO_USAGE, PubSubStore, type Usage } from './store.js';
 export { NS_SUBSCRIBE_OPTIONS, defaultSubscriptionOptions, type SubscriptionOptions } from './subscription-options.js';

@@ -12,7 +12,7 @@ import { NotificationMessage } from './notify.js';
 import { PubSubService, type ServiceEnvironment, type ServiceLimits } from './service.js';
 import { PubSubStore } from './store.js';
 
-const limits: ServiceLimits = { maxItems: 10000, maxPayloadSize: 65536, collections: true, maxSubscriptionsPerJid: 1000, maxLeaseMs: 86_400_000, maxNodes: 1000, maxPageSize: 100 };
+const limits: ServiceLimits = { maxItems: 10000, maxPayloadSize: 65536, collections: true, maxSubscriptionsPerJid: 1000, maxLeaseMs: 86_400_000, maxNodes: 1000, maxPageSize: 100, maxRevisions: 100 };
 
 /** Wraps a store so that every call is counted. */
 function counted<T extends object>(store: T, calls: { count: number }): T {

@@ -8,7 +8,7 @@ import type { Logger } from '../core/logger.js';
 import type { Roster } from '../core/roster.js';
 import { StanzaError } from '../core/stanza.js';
 import { Element, serialize, xml } from '../core/xml/element.js';
-import { AccessCheck, type AccessPurpose, type AccessSubject, type Affiliation } from './access.js';
+import { ANONYMOUS, AccessCheck, type AccessPurpose, type AccessSubject, type Affiliation } from './access.js';
 import {
   applyConfigForm,
   configForm,
@@ -22,10 +22,12 @@ import {
   type NodeConfig,
   type NodeType,
 } from './config.js';
-import { PubSubError, itemNotFound, pubsubError, unsupported } from './errors.js';
+import { PubSubError, QuotaExceeded, RevisionMismatch, itemNotFound, pubsubError, unsupported } from './errors.js';
 import { buildForm, findForm, type DataForm } from './forms.js';
+import type { NodeChange, ServiceHooks } from './hooks.js';
 import { NotificationMessage, SharedEvent, delayElement, eventElement, notificationId, shimHeaders } from './notify.js';
-import { isStorableId, type PubSubStore, type StoredItem } from './store.js';
+import type { Revision } from './revisions.js';
+import { NO_REVISIONS, NO_USAGE, isStorableId, newRevision, type PubSubStore, type RevisionCount, type StoredItem, type Usage } from './store.js';
 import {
   applySubscriptionOptionsForm,
   defaultSubscriptionOptions,
@@ -120,6 +122,8 @@ export interface ServiceEnvironment {
    * inside the service's queue: it must not wait for another change of the same service.
    */
   itemsChanged?(change: ItemsChange): void;
+  /** Quotas and change observers that other modules attach (hooks.ts). */
+  hooks?: ServiceHooks;
 }
 
 /** What itemsChanged reports: an item published, items retracted, or every item gone (purge, node deleted). */
@@ -153,6 +157,8 @@ export class PubSubNode implements AccessSubject {
   last: Item | null | undefined = undefined;
   /** Items in storage, once counted. */
   itemCount: number | undefined = undefined;
+  /** What the node stores (store.ts, u␟<node>); undefined until counted, for nodes stored before it was kept. */
+  usage: Usage | undefined = undefined;
 
   constructor(
     readonly name: string,
@@ -207,6 +213,18 @@ export class PubSubNode implements AccessSubject {
   }
 }
 
+/**
+ * A condition on the current revision of an item, checked inside the service's queue so that of concurrent
+ * conditional writers exactly one sees its condition hold (HTTP If-Match and If-None-Match, RFC 9110 §13.1).
+ * '*' matches any revision.
+ */
+export interface ItemCondition {
+  /** The write happens only if the item exists at one of these revisions. */
+  ifMatch?: string[];
+  /** The write happens only if the item does not exist at one of these revisions ('*': does not exist at all). */
+  ifNoneMatch?: string[];
+}
+
 /** What a publish request carries once parsed (§7.1.1). */
 export interface PublishRequest {
   /** The <item/>, or null when the request has none. */
@@ -214,6 +232,20 @@ export interface PublishRequest {
   /** Several <item/> elements (batch publishing was removed in 1.13). */
   items: number;
   publishOptions: DataForm | null;
+  condition?: ItemCondition;
+  /** The configuration of a node this publish auto-creates, applied over the defaults (when no publish-options). */
+  createWith?: DataForm;
+}
+
+/** What a publish did. */
+export interface PublishResult {
+  node: string;
+  /** The ItemID, when the service made it up (§7.1.2 answers it then). */
+  id?: string;
+  /** The item as published (with its revision); null for a notification-only publish without an item. */
+  item: Item | null;
+  /** Whether an item with this id was replaced. */
+  replaced: boolean;
 }
 
 /** XEP-0059 request. */
@@ -229,7 +261,14 @@ export interface ItemsResult {
   node: string;
   items: Item[];
   /** XEP-0059 answer, when the request paged or the result was cut. */
-  page?: { first?: string; firstIndex?: number; last?: string; count: number };
+  page?: {
+    first?: string;
+    firstIndex?: number;
+    last?: string;
+    count: number;
+    /** No further items in the direction of the request (XEP-0059 §2.4: after forward, before backward). */
+    complete?: boolean;
+  };
 }
 
 export interface SubscriptionChange {
@@ -244,6 +283,41 @@ export interface AffiliationChange {
 }
 
 const newId = () => randomBytes(16).toString('hex');
+
+/** HTTP's conditional request rules (RFC 9110 §13.1.1, §13.1.2) applied to the item's current revision. */
+function checkCondition(condition: ItemCondition | undefined, current: Item | null, id: string): void {
+  if (!condition) return;
+  if (condition.ifMatch) {
+    if (!current) throw new RevisionMismatch(`there is no item "${id}"`);
+    if (!condition.ifMatch.includes('*') && !condition.ifMatch.includes(current.rev)) throw new RevisionMismatch(`item "${id}" is at revision "${current.rev}" now`);
+  }
+  if (condition.ifNoneMatch && current && (condition.ifNoneMatch.includes('*') || condition.ifNoneMatch.includes(current.rev))) {
+    throw new RevisionMismatch(`item "${id}" exists already (revision "${current.rev}")`);
+  }
+}
+
+/** What an item stores: itself, its payload's bytes and those of its earlier revisions. */
+function storedBy(item: Item): Usage {
+  return { items: 1, bytes: item.size + item.revisions.bytes, revisions: item.revisions.count };
+}
+
+function sum(...usages: Usage[]): Usage {
+  const out: Usage = { ...NO_USAGE };
+  for (const u of usages) {
+    out.items += u.items;
+    out.bytes += u.bytes;
+    out.revisions += u.revisions;
+  }
+  return out;
+}
+
+function negate(u: Usage): Usage {
+  return { items: -u.items, bytes: -u.bytes, revisions: -u.revisions };
+}
+
+function subtract(a: Usage, b: Usage): Usage {
+  return sum(a, negate(b));
+}
 
 /** Last items up to this size (serialized) stay in memory for send_last_published_item. */
 const LAST_ITEM_CACHE_CHARS = 8192;
@@ -294,6 +368,10 @@ export class PubSubService {
       node.addSubscription({ node: s.node, subid: s.subid, jid, state: s.state, options: optionsFromFields(s.options), created: s.created });
     }
     for (const [node, uri] of stored.redirects) service.redirects.set(node, uri);
+    for (const [node, usage] of stored.usage) {
+      const known = service.nodes.get(node);
+      if (known) known.usage = usage;
+    }
     if (env.pep) {
       // XEP-0163 §3.2: the account is the one owner-publisher of every node.
       for (const node of service.nodes.values()) node.affiliations.set(env.address.bare, 'owner');
@@ -355,14 +433,16 @@ export class PubSubService {
     return new AccessCheck(node, rosters);
   }
 
-  async checkAccess(node: PubSubNode, requester: Jid, purpose: AccessPurpose): Promise<StanzaError | null> {
-    return (await this.accessFor(node)).check(requester.bare, purpose);
+  /** `requester` null is an anonymous reader (the HTTP face), whom only the open access model admits. */
+  async checkAccess(node: PubSubNode, requester: Jid | null, purpose: AccessPurpose): Promise<StanzaError | null> {
+    return (await this.accessFor(node)).check(requester?.bare ?? ANONYMOUS, purpose);
   }
 
   /** Whether the entity can see the node at all (disco, XEP-0163 §6.2: subscribe or retrieve allowed). */
-  async visible(node: PubSubNode, requester: Jid): Promise<boolean> {
+  async visible(node: PubSubNode, requester: Jid | null): Promise<boolean> {
     const access = await this.accessFor(node);
-    return access.allows(requester.bare, 'subscribe') || access.allows(requester.bare, 'retrieve');
+    const bare = requester?.bare ?? ANONYMOUS;
+    return access.allows(bare, 'subscribe') || access.allows(bare, 'retrieve');
   }
 
   private mayPublish(node: PubSubNode, requester: Jid): boolean {
@@ -463,12 +543,14 @@ export class PubSubService {
     node.affiliations.set(this.env.pep ? this.env.address.bare : requester.bare, 'owner');
     node.last = null;
     node.itemCount = 0;
+    node.usage = { ...NO_USAGE };
     const entries: [string, string | null][] = [this.saveNodeEntry(node)];
     for (const [jid, affiliation] of node.affiliations) entries.push(this.env.store.affiliationEntry(nodeName, jid, affiliation));
     if (this.redirects.delete(nodeName)) entries.push(this.env.store.redirectEntry(nodeName, null));
     this.nodes.set(nodeName, node);
     if (children?.length) entries.push(...this.setChildren(node, children, requester));
     await this.write(entries);
+    await this.changed({ kind: 'created', node: nodeName, requester });
     // XEP-0248 §3.4: the parents' node subscribers hear of the new child.
     for (const parent of config.collection) this.notifyAssociation(parent, nodeName, 'associate');
     return node;
@@ -554,12 +636,12 @@ export class PubSubService {
       if (change.children !== undefined) entries.push(...this.setChildren(node, change.children, requester));
       await this.write(entries);
       if (becameCollection) {
-        await this.env.store.purgeItems(this.env.host, this.env.user, node.name);
-        node.last = null;
-        node.itemCount = 0;
+        await this.removeAllItems(node);
+        await this.write([this.env.store.usageEntry(node.name, node.usage!)]);
       } else if (config.node_type === 'leaf') {
-        await this.trim(node);
+        await this.trim(node, requester);
       }
+      await this.changed({ kind: 'configured', node: node.name, requester });
       for (const parent of added) this.notifyAssociation(parent, node.name, 'associate');
       for (const parent of removed) this.notifyAssociation(parent, node.name, 'disassociate');
       // §8.2.5.3
@@ -593,12 +675,14 @@ export class PubSubService {
         child.config = { ...child.config, collection: child.config.collection.filter((c) => c !== node.name) };
         entries.push(this.saveNodeEntry(child));
       }
-      // §8.4: items go before the node.
-      await this.env.store.purgeItems(this.env.host, this.env.user, node.name);
+      // §8.4: items (and their revisions) go before the node.
+      await this.removeAllItems(node);
+      entries.push(this.env.store.usageEntry(node.name, null));
       await this.write(entries);
       node.forgetSubscriptions();
       this.nodes.delete(node.name);
       if (redirect) this.redirects.set(node.name, redirect);
+      await this.changed({ kind: 'deleted', node: node.name, requester });
       for (const parent of node.config.collection) this.notifyAssociation(parent, node.name, 'disassociate');
       this.env.itemsChanged?.({ kind: 'purged', node: node.name, requester });
     });
@@ -612,9 +696,9 @@ export class PubSubService {
       const affiliation = node.affiliationOf(requester.bare);
       if (affiliation !== 'owner' && affiliation !== 'publisher') throw pubsubError('forbidden');
       if (node.isCollection || !node.config.persist_items) throw unsupported('persistent-items');
-      await this.env.store.purgeItems(this.env.host, this.env.user, node.name);
-      node.last = null;
-      node.itemCount = 0;
+      await this.removeAllItems(node);
+      await this.write([this.env.store.usageEntry(node.name, node.usage!)]);
+      await this.changed({ kind: 'purged', node: node.name, requester });
       // §8.5.2: one <purge/> per subscriber, never one retraction per item.
       if (node.config.notify_retract) await this.broadcast(node, xml('purge', { node: node.name }), { itemEvent: true });
       this.env.itemsChanged?.({ kind: 'purged', node: node.name, requester });
@@ -623,15 +707,18 @@ export class PubSubService {
 
   // --- §7.1 Publish ---
 
-  publish(requester: Jid, name: string | undefined, request: PublishRequest, autoCreate: boolean): Promise<{ id?: string; node: string }> {
+  publish(requester: Jid, name: string | undefined, request: PublishRequest, autoCreate: boolean): Promise<PublishResult> {
     return this.exclusive(async () => {
       if (name === undefined || name === '') throw pubsubError('bad-request', 'nodeid-required');
       let node = this.nodes.get(name);
       const options = request.publishOptions;
       if (!node) {
         if (this.redirects.has(name) || !autoCreate) this.requireNode(name);
+        // No item can be at a revision in a node that does not exist: fail before creating it.
+        if (request.condition?.ifMatch) throw new RevisionMismatch(`there is no node "${name}"`);
         // §7.1.4 auto-create; §7.1.5 rule 3: with the preconditions as configuration.
-        const preset = options ? configFromPreconditions(this.env.defaults('leaf'), options, this.env.limits) : undefined;
+        let preset = options ? configFromPreconditions(this.env.defaults('leaf'), options, this.env.limits) : undefined;
+        if (!preset && request.createWith) preset = applyConfigForm(this.env.defaults('leaf'), request.createWith, this.env.limits).config;
         node = await this.createNodeNow(requester, name, null, preset);
       } else if (options) {
         // §7.1.5 rule 1, XEP-0223: the publish fails when the node is not configured as the publisher requires.
@@ -651,34 +738,55 @@ export class PubSubService {
       if (item?.id !== undefined && !isStorableId(item.id)) throw pubsubError('bad-request', 'invalid-payload', { text: 'that ItemID cannot be used' });
       const payload = item?.payload ? detachPayload(item.payload) : null;
       const payloadXml = payload ? serialize(payload) : '';
+      const size = Buffer.byteLength(payloadXml);
       // §7.1.3.4
-      if (Buffer.byteLength(payloadXml) > config.max_payload_size) {
+      if (size > config.max_payload_size) {
         throw pubsubError('not-acceptable', 'payload-too-big', { text: `the payload is larger than ${config.max_payload_size} bytes` });
       }
       if (!item) {
         // A transient, notification-only node: an empty <items/> is the whole notification (§4.3).
         await this.broadcast(node, xml('items', { node: node.name }), { itemEvent: true });
-        return { node: node.name };
+        return { node: node.name, item: null, replaced: false };
       }
       const id = item.id ?? newId();
-      const published: Item = { id, publisher: requester.bare, when: Date.now(), payload };
+      const published: Item = { id, rev: newRevision(), publisher: requester.bare, when: Date.now(), payload, size, revisions: NO_REVISIONS };
+      let replaced: Item | null = null;
+      let trimmed: Item[] = [];
       if (config.persist_items) {
+        const { store, host, user } = this.env;
         const max = maxItemsOf(config, this.env.limits);
         const count = await this.count(node);
-        const replaces = item.id !== undefined && count > 0 && (await this.env.store.hasItem(this.env.host, this.env.user, node.name, id));
+        // Counted before anything is written (a node stored before usage was kept is measured from its items).
+        await this.usageOf(node);
+        replaced = item.id !== undefined && count > 0 ? await store.item(host, user, node.name, id) : null;
+        if (item.id !== undefined) checkCondition(request.condition, replaced, id);
         // §7.1.3.3: publish_node_full = reject.
-        if (!replaces && count >= max && config.publish_node_full === 'reject') throw pubsubError('conflict', 'node-full');
+        if (!replaced && count >= max && config.publish_node_full === 'reject') throw pubsubError('conflict', 'node-full');
         if (max === 0) throw pubsubError('conflict', 'node-full', { text: 'this node keeps no items' });
-        await this.env.store.appendItem(this.env.host, this.env.user, node.name, { id, publisher: published.publisher, when: published.when, payloadXml });
-        node.itemCount = count + (replaces ? 0 : 1);
+        const history = await this.historyFor(node, replaced);
+        published.revisions = history.revisions;
+        // §7.1.2.5: a new item on a full node pushes the oldest out; known before writing, so the quota counts it.
+        if (!replaced) trimmed = await store.oldestItems(host, user, node.name, count + 1 - max);
+        const delta = subtract(sum(storedBy(published), ...trimmed.map((t) => negate(storedBy(t)))), replaced ? storedBy(replaced) : NO_USAGE);
+        await this.admit(delta);
+        await store.appendItem(host, user, node.name, { id, publisher: published.publisher, when: published.when, payloadXml, rev: published.rev, revisions: published.revisions });
+        if (replaced && store.revisions) {
+          if (history.keep) await store.revisions.add(host, user, node.name, id, { ...replaced, payloadXml: replaced.payload ? serialize(replaced.payload) : '' });
+          if (history.drop === 'all') await store.revisions.delete(host, user, node.name, id);
+          else if (history.drop.length) await store.revisions.delete(host, user, node.name, id, history.drop);
+        }
+        await this.removeItems(node, trimmed);
+        node.itemCount = count + delta.items;
+        await this.write([await this.account(node, delta)]);
       }
       // Large payloads (avatar data) are read again when needed rather than kept for every node in memory.
       node.last = payloadXml.length <= LAST_ITEM_CACHE_CHARS ? published : undefined;
       if (!config.persist_items) node.last = published;
+      await this.changed({ kind: 'published', node: node.name, item: published, requester });
       await this.notifyItem(node, published);
-      if (config.persist_items) await this.trim(node);
+      if (trimmed.length) await this.itemsRemoved(node, trimmed.map((t) => t.id), null, config.publish_node_full === 'retract-oldest' && config.notify_retract);
       this.env.itemsChanged?.({ kind: 'published', node: node.name, item: published, requester });
-      return { id: item.id === undefined ? id : undefined, node: node.name };
+      return { id: item.id === undefined ? id : undefined, node: node.name, item: published, replaced: replaced !== null };
     });
   }
 
@@ -687,22 +795,146 @@ export class PubSubService {
     return node.itemCount;
   }
 
-  /** Keeps a node within max_items, oldest first (§7.1.2.5, retract-oldest notifies as a retraction would). */
-  private async trim(node: PubSubNode): Promise<void> {
+  /**
+   * What republishing an item does to its history: keep the replaced revision (max_revisions above 0), and drop the
+   * oldest ones beyond max_revisions (all of them when the node keeps none, as after lowering it to 0).
+   */
+  private async historyFor(node: PubSubNode, replaced: Item | null): Promise<{ keep: boolean; drop: string[] | 'all'; revisions: RevisionCount }> {
+    const revisionStore = this.env.store.revisions;
+    if (!replaced) return { keep: false, drop: [], revisions: NO_REVISIONS };
+    if (!revisionStore) return { keep: false, drop: [], revisions: replaced.revisions };
+    const had = replaced.revisions;
+    const max = node.config.max_revisions;
+    if (max === 0) return { keep: false, drop: had.count ? 'all' : [], revisions: NO_REVISIONS };
+    const excess = had.count + 1 - max;
+    if (excess <= 0) return { keep: true, drop: [], revisions: { count: had.count + 1, bytes: had.bytes + replaced.size } };
+    const oldest = await revisionStore.oldest(this.env.host, this.env.user, node.name, replaced.id, excess);
+    const dropped = oldest.reduce((n, r) => n + r.size, 0);
+    return { keep: true, drop: oldest.map((r) => r.rev), revisions: { count: had.count + 1 - oldest.length, bytes: had.bytes + replaced.size - dropped } };
+  }
+
+  /** Keeps a node within max_items, oldest first (after its configuration changed). */
+  private async trim(node: PubSubNode, requester: Jid): Promise<void> {
     const max = maxItemsOf(node.config, this.env.limits);
     const count = await this.count(node);
     if (count <= max) return;
-    const ids = await this.env.store.oldestIds(this.env.host, this.env.user, node.name, count - max);
-    const removed = await this.env.store.deleteItems(this.env.host, this.env.user, node.name, ids);
-    node.itemCount = Math.max(0, count - removed);
-    if (node.config.publish_node_full === 'retract-oldest' && node.config.notify_retract && ids.length) {
+    const items = await this.env.store.oldestItems(this.env.host, this.env.user, node.name, count - max);
+    const removed = await this.removeItems(node, items);
+    node.itemCount = Math.max(0, count - items.length);
+    await this.write([await this.account(node, removed)]);
+    await this.itemsRemoved(node, items.map((i) => i.id), requester, node.config.publish_node_full === 'retract-oldest' && node.config.notify_retract);
+  }
+
+  /** Observers and, with `notify`, subscribers hear that items went (§7.1.2.5, §7.2.2.1). */
+  private async itemsRemoved(node: PubSubNode, ids: string[], requester: Jid | null, notify: boolean): Promise<void> {
+    if (node.last && ids.includes(node.last.id)) node.last = undefined;
+    await this.changed({ kind: 'retracted', node: node.name, ids, requester });
+    if (notify && ids.length) {
       await this.broadcast(node, xml('items', { node: node.name }, ids.map((id) => xml('retract', { id }))), { itemEvent: true });
+    }
+  }
+
+  /** Deletes items and their earlier revisions; returns the (negative) change of the node's usage. */
+  private async removeItems(node: PubSubNode, items: Item[]): Promise<Usage> {
+    if (items.length === 0) return { ...NO_USAGE };
+    const { store, host, user } = this.env;
+    await this.usageOf(node);
+    await store.deleteItems(host, user, node.name, items.map((i) => i.id));
+    for (const item of items) if (item.revisions.count && store.revisions) await store.revisions.delete(host, user, node.name, item.id);
+    return negate(sum(...items.map(storedBy)));
+  }
+
+  /** Deletes every item of a node with their revisions (purge, deletion, a leaf becoming a collection). */
+  private async removeAllItems(node: PubSubNode): Promise<void> {
+    const { store, host, user } = this.env;
+    const usage = await this.usageOf(node);
+    if (usage.revisions > 0 && store.revisions) {
+      const { items } = await store.items(host, user, node.name, {});
+      await store.revisions.deleteItems(host, user, node.name, items.filter((i) => i.revisions.count > 0).map((i) => i.id));
+    }
+    await store.purgeItems(host, user, node.name);
+    node.usage = { ...NO_USAGE };
+    node.last = null;
+    node.itemCount = 0;
+  }
+
+  // --- Usage and quotas ---
+
+  /** What a node stores; counted from its items the first time for nodes stored before usage was kept. */
+  private async usageOf(node: PubSubNode): Promise<Usage> {
+    node.usage ??= await this.env.store.measure(this.env.host, this.env.user, node.name);
+    return node.usage;
+  }
+
+  /** Applies a change to a node's usage; returns the entry that stores it. */
+  private async account(node: PubSubNode, delta: Usage): Promise<[string, string | null]> {
+    const usage = await this.usageOf(node);
+    node.usage = {
+      items: Math.max(0, usage.items + delta.items),
+      bytes: Math.max(0, usage.bytes + delta.bytes),
+      revisions: Math.max(0, usage.revisions + delta.revisions),
+    };
+    return this.env.store.usageEntry(node.name, node.usage);
+  }
+
+  /** The whole service's usage; nodes counted for the first time have their count stored. */
+  private async totalUsage(): Promise<Usage> {
+    const total: Usage = { ...NO_USAGE };
+    const measured: [string, string | null][] = [];
+    for (const node of this.nodes.values()) {
+      const known = node.usage !== undefined;
+      const usage = await this.usageOf(node);
+      if (!known) measured.push(this.env.store.usageEntry(node.name, usage));
+      total.items += usage.items;
+      total.bytes += usage.bytes;
+      total.revisions += usage.revisions;
+    }
+    await this.write(measured);
+    return total;
+  }
+
+  /** What the service stores over all its nodes (after the changes queued before this). */
+  usage(): Promise<Usage> {
+    return this.exclusive(() => this.totalUsage());
+  }
+
+  /** What one node stores, or undefined when there is no such node. */
+  nodeUsage(name: string): Promise<Usage | undefined> {
+    return this.exclusive(async () => {
+      const node = this.nodes.get(name);
+      return node ? { ...(await this.usageOf(node)) } : undefined;
+    });
+  }
+
+  /** Refuses a change that would take the service over the limits its hooks give (checked before it lands). */
+  private async admit(delta: Usage): Promise<void> {
+    if (delta.bytes <= 0 && delta.items <= 0) return;
+    const limits = await this.env.hooks?.limits?.(this);
+    if (!limits || (limits.bytes <= 0 && limits.items <= 0)) return;
+    const total = await this.totalUsage();
+    if (limits.bytes > 0 && delta.bytes > 0 && total.bytes + delta.bytes > limits.bytes) {
+      throw new QuotaExceeded(`storage quota exceeded: ${this.address} may store ${limits.bytes} bytes; it stores ${total.bytes} and this needs ${delta.bytes} more`);
+    }
+    if (limits.items > 0 && delta.items > 0 && total.items + delta.items > limits.items) {
+      throw new QuotaExceeded(`storage quota exceeded: ${this.address} may store ${limits.items} items; it stores ${total.items}`);
+    }
+  }
+
+  /** Tells the attached observers (hooks.ts); their failures are logged, never the change's. */
+  private async changed(change: NodeChange): Promise<void> {
+    const hook = this.env.hooks?.changed;
+    if (!hook) return;
+    try {
+      await hook(this, change);
+    } catch (err) {
+      this.env.log.error({ err, node: change.node, kind: change.kind }, 'an observer of pubsub changes failed');
     }
   }
 
   // --- §7.2 Retract ---
 
-  retract(requester: Jid, name: string | undefined, ids: (string | undefined)[], notify: boolean | undefined): Promise<void> {
+  /** `condition` applies to the one item of a single-item retraction (HTTP DELETE with If-Match). */
+  retract(requester: Jid, name: string | undefined, ids: (string | undefined)[], notify: boolean | undefined, condition?: ItemCondition): Promise<void> {
     return this.exclusive(async () => {
       if (name === undefined || name === '') throw pubsubError('bad-request', 'nodeid-required');
       if (ids.length === 0 || ids.some((id) => id === undefined || id === '')) throw pubsubError('bad-request', 'item-required');
@@ -712,17 +944,16 @@ export class PubSubService {
       if (affiliation === 'outcast' || affiliation === 'member' || (affiliation === 'none' && !this.mayPublish(node, requester))) throw pubsubError('forbidden');
       const wanted = [...new Set(ids as string[])];
       const found = await this.env.store.items(this.env.host, this.env.user, node.name, { ids: wanted });
+      if (condition && wanted.length === 1) checkCondition(condition, found.items[0] ?? null, wanted[0]);
       // §12.10 batches: all or nothing.
       if (found.items.length !== wanted.length) throw itemNotFound('no such item');
       // §4.1 note: owners and publishers remove any item; publish-only and open publishers only their own.
       if (affiliation !== 'owner' && affiliation !== 'publisher' && found.items.some((i) => i.publisher !== requester.bare)) throw pubsubError('forbidden');
-      const removed = await this.env.store.deleteItems(this.env.host, this.env.user, node.name, wanted);
-      if (node.itemCount !== undefined) node.itemCount = Math.max(0, node.itemCount - removed);
-      if (node.last && wanted.includes(node.last.id)) node.last = undefined;
+      const removed = await this.removeItems(node, found.items);
+      if (node.itemCount !== undefined) node.itemCount = Math.max(0, node.itemCount + removed.items);
+      await this.write([await this.account(node, removed)]);
       // §7.2.2.1: notify when asked to, else as the node is configured.
-      if (notify ?? node.config.notify_retract) {
-        await this.broadcast(node, xml('items', { node: node.name }, wanted.map((id) => xml('retract', { id }))), { itemEvent: true });
-      }
+      await this.itemsRemoved(node, wanted, requester, notify ?? node.config.notify_retract);
       this.env.itemsChanged?.({ kind: 'retracted', node: node.name, ids: wanted, requester });
     });
   }
@@ -856,13 +1087,14 @@ export class PubSubService {
 
   // --- §6.5 Retrieve items ---
 
-  async items(requester: Jid, name: string | undefined, request: { ids?: string[]; maxItems?: number; subid?: string; page?: PageRequest }): Promise<ItemsResult[]> {
+  /** `requester` null is an anonymous reader (the HTTP face): open nodes only. */
+  async items(requester: Jid | null, name: string | undefined, request: { ids?: string[]; maxItems?: number; subid?: string; page?: PageRequest }): Promise<ItemsResult[]> {
     const node = this.requireNode(name);
     const access = await this.accessFor(node);
-    const denied = access.check(requester.bare, 'retrieve');
+    const denied = access.check(requester?.bare ?? ANONYMOUS, 'retrieve');
     if (denied) throw denied;
     if (request.subid !== undefined) {
-      const mine = node.subscriptionsByBare.get(requester.bare);
+      const mine = requester ? node.subscriptionsByBare.get(requester.bare) : undefined;
       if (![...(mine ?? [])].some((s) => s.subid === request.subid)) throw pubsubError('not-acceptable', 'invalid-subid');
     }
     if (node.isCollection) {
@@ -900,21 +1132,24 @@ export class PubSubService {
         const count = await store.countItems(host, user, node.name, since);
         let items: Item[];
         let firstIndex: number | undefined;
+        let complete: boolean;
         if (page.after !== undefined) {
-          items = (await store.items(host, user, node.name, { after: page.after, limit: pageSize, since })).items;
+          ({ items, complete } = await store.items(host, user, node.name, { after: page.after, limit: pageSize, since }));
         } else if (page.before !== undefined) {
           // §2.5: an empty <before/> is the last page.
-          items = (await store.items(host, user, node.name, { before: page.before === '' ? undefined : page.before, newest: true, limit: pageSize, since })).items.reverse();
+          ({ items, complete } = await store.items(host, user, node.name, { before: page.before === '' ? undefined : page.before, newest: true, limit: pageSize, since }));
+          items.reverse();
           if (page.before === '') firstIndex = count - items.length;
         } else if (page.index !== undefined) {
           const upTo = (await store.items(host, user, node.name, { limit: Math.min(page.index, count) + pageSize, since })).items;
           items = upTo.slice(page.index);
           firstIndex = page.index;
+          complete = page.index + items.length >= count;
         } else {
-          items = (await store.items(host, user, node.name, { limit: pageSize, since })).items;
+          ({ items, complete } = await store.items(host, user, node.name, { limit: pageSize, since }));
           firstIndex = 0;
         }
-        const result: ItemsResult = { node: node.name, items, page: { count } };
+        const result: ItemsResult = { node: node.name, items, page: { count, complete } };
         if (items.length) {
           result.page!.first = items[0].id;
           result.page!.last = items[items.length - 1].id;
@@ -935,6 +1170,37 @@ export class PubSubService {
       if ((err as { code?: string }).code === 'item-not-found') throw itemNotFound('no item with that id to page from');
       throw err;
     }
+  }
+
+  // --- Quire's item history ---
+
+  /**
+   * An item's revisions: the current one, then the earlier ones newest first; read as the item is (§6.5 access).
+   * A publish between the two reads may list the then current revision twice, so it is left out of the earlier ones.
+   */
+  async history(requester: Jid | null, name: string | undefined, id: string): Promise<{ current: Item; earlier: Revision[] }> {
+    const current = await this.readItem(requester, name, id);
+    const { store, host, user } = this.env;
+    const earlier = current.item.revisions.count && store.revisions ? (await store.revisions.list(host, user, current.node, id)).revisions : [];
+    return { current: current.item, earlier: earlier.filter((r) => r.rev !== current.item.rev) };
+  }
+
+  /** One revision of an item, the current one included. */
+  async revision(requester: Jid | null, name: string | undefined, id: string, rev: string): Promise<Revision & { current: boolean }> {
+    const { item, node } = await this.readItem(requester, name, id);
+    if (item.rev === rev) return { ...item, current: true };
+    const { store, host, user } = this.env;
+    const found = store.revisions ? await store.revisions.get(host, user, node, id, rev) : null;
+    if (!found) throw itemNotFound(`item "${id}" has no revision "${rev}"`);
+    return { ...found, current: false };
+  }
+
+  /** The current item, as the requester may read it. */
+  private async readItem(requester: Jid | null, name: string | undefined, id: string): Promise<{ item: Item; node: string }> {
+    const [result] = await this.items(requester, name, { ids: [id] });
+    const item = result?.items[0];
+    if (!result || !item) throw itemNotFound(`no item "${id}" here`);
+    return { item, node: result.node };
   }
 
   /** The item elements of a result, with payload and publisher as the node is configured (§7.1.2.2). */
@@ -1411,10 +1677,13 @@ export class PubSubService {
       const entries: [string, string | null][] = [];
       for (const node of this.nodes.values()) {
         if (node.config.item_expire !== 'max' && node.config.persist_items) {
-          const removed = await this.env.store.purgeItems(this.env.host, this.env.user, node.name, now - node.config.item_expire * 1000);
-          if (removed) {
+          const expired = await this.env.store.itemsBefore(this.env.host, this.env.user, node.name, now - node.config.item_expire * 1000);
+          if (expired.length) {
+            const removed = await this.removeItems(node, expired);
+            entries.push(await this.account(node, removed));
             node.itemCount = undefined;
             node.last = undefined;
+            await this.changed({ kind: 'retracted', node: node.name, ids: expired.map((i) => i.id), requester: null });
           }
         }
         for (const sub of [...node.subscriptions.values()]) {

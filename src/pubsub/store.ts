@@ -9,19 +9,25 @@
 //      a␟<node>␟<jid>      affiliation name
 //      s␟<node>␟<subid>    <subscription/> document
 //      t␟<node>            redirect URI of a deleted node (XEP-0060 §8.4.1), for gone errors
+//      u␟<node>            <usage/>: what the node stores (items, payload bytes, earlier revisions), kept as a
+//                          running total so that quotas never have to read the items
 //  - archive store 'pubsub-items': the items, `with` = node name, id = <node>␟<item id>, so the archive's order is
 //    publication order (a re-published id moves to the end, as §7.1.2 overwriting wants) and RSM cursors work.
+//    Each item carries its revision (rev: the ETag of the HTTP face), the payload's size in bytes, and the count and
+//    bytes of its earlier revisions, which live in the archive store 'pubsub-revisions' (revisions.ts).
 // ␟ is U+001F, which XML 1.0 does not allow in text or attributes, so no NodeID or ItemID from the wire holds it.
+import { createHash, randomBytes } from 'node:crypto';
 import type { ArchiveStore, MapStore } from '../core/storage-api.js';
 import { parseStoredXml } from '../core/roster.js';
-import { Element, xml } from '../core/xml/element.js';
+import { Element, serialize, xml } from '../core/xml/element.js';
 import { NS_DATA, parseForm, type FormField } from './forms.js';
+import type { RevisionStore } from './revisions.js';
 
 export const SEPARATOR = '\u001f';
 export const NODES_STORE = 'pubsub';
 export const ITEMS_STORE = 'pubsub-items';
 /** Namespace of Quire's own stored documents. */
-const NS_STORED = 'urn:quire:pubsub:0';
+export const NS_STORED = 'urn:quire:pubsub:0';
 
 export interface StoredNode {
   name: string;
@@ -40,12 +46,30 @@ export interface StoredSubscription {
   options: FormField[];
 }
 
+/** What a node stores: its items, their payloads' bytes plus those of their earlier revisions, and those revisions. */
+export interface Usage {
+  items: number;
+  bytes: number;
+  revisions: number;
+}
+
+export const NO_USAGE: Readonly<Usage> = Object.freeze({ items: 0, bytes: 0, revisions: 0 });
+
 export interface StoredService {
   nodes: StoredNode[];
   affiliations: { node: string; jid: string; affiliation: string }[];
   subscriptions: StoredSubscription[];
   redirects: Map<string, string>;
+  usage: Map<string, Usage>;
 }
+
+/** The earlier revisions an item has in the revision store: how many, and their payloads' bytes. */
+export interface RevisionCount {
+  count: number;
+  bytes: number;
+}
+
+export const NO_REVISIONS: Readonly<RevisionCount> = Object.freeze({ count: 0, bytes: 0 });
 
 export interface StoredItem {
   id: string;
@@ -54,6 +78,19 @@ export interface StoredItem {
   when: number;
   /** The payload element, or null for an item published without one. */
   payload: Element | null;
+  /**
+   * This revision of the item: new at every publish, stored with it, so that the HTTP ETag is the same after a
+   * restart and on both faces. Items stored before revisions existed get one derived from what is stored.
+   */
+  rev: string;
+  /** UTF-8 bytes of the serialized payload. */
+  size: number;
+  revisions: RevisionCount;
+}
+
+/** A new revision id: 96 random bits, base64url (a valid ETag without escaping). */
+export function newRevision(): string {
+  return randomBytes(12).toString('base64url');
 }
 
 /** Whether a NodeID or ItemID can be stored (no U+001F, not empty). */
@@ -76,11 +113,13 @@ export class PubSubStore {
   constructor(
     private readonly map: MapStore,
     private readonly archive: ArchiveStore,
+    /** Earlier revisions of items; without a store for them, no node keeps any. */
+    readonly revisions: RevisionStore | null = null,
   ) {}
 
   async load(host: string, user: string): Promise<StoredService> {
     const entries = await this.map.getAll(host, user);
-    const service: StoredService = { nodes: [], affiliations: [], subscriptions: [], redirects: new Map() };
+    const service: StoredService = { nodes: [], affiliations: [], subscriptions: [], redirects: new Map(), usage: new Map() };
     for (const [key, value] of entries) {
       const parts = key.split(SEPARATOR);
       switch (parts[0]) {
@@ -108,6 +147,11 @@ export class PubSubStore {
         case 't':
           service.redirects.set(parts[1], value);
           break;
+        case 'u': {
+          const el = parseStoredXml(value);
+          service.usage.set(parts[1], { items: Number(el.attrs.items ?? 0), bytes: Number(el.attrs.bytes ?? 0), revisions: Number(el.attrs.revisions ?? 0) });
+          break;
+        }
         default:
           break;
       }
@@ -139,6 +183,11 @@ export class PubSubStore {
     return ['t' + SEPARATOR + node, uri];
   }
 
+  usageEntry(node: string, usage: Usage | null): [string, string | null] {
+    const value = usage ? xml('usage', { xmlns: NS_STORED, items: String(usage.items), bytes: String(usage.bytes), revisions: String(usage.revisions) }).toString() : null;
+    return ['u' + SEPARATOR + node, value];
+  }
+
   /** Writes several entries of one service in one transaction. */
   async write(host: string, user: string, entries: [string, string | null][]): Promise<void> {
     if (entries.length === 1) await this.map.set(host, user, entries[0][0], entries[0][1]);
@@ -153,18 +202,37 @@ export class PubSubStore {
 
   private toItem(node: string, archiveId: string, when: number, value: string): StoredItem {
     const el = parseStoredXml(value);
-    return { id: archiveId.slice(node.length + 1), publisher: el.attrs.publisher ?? '', when, payload: el.firstElement() ?? null };
+    const payload = el.firstElement() ?? null;
+    const attrs = el.attrs;
+    return {
+      id: archiveId.slice(node.length + 1),
+      publisher: attrs.publisher ?? '',
+      when,
+      payload,
+      // Stored before revisions existed: a revision derived from what is stored, the same at every read.
+      rev: attrs.rev ?? createHash('sha256').update(archiveId).update('\0').update(String(when)).update('\0').update(value).digest('base64url').slice(0, 16),
+      size: attrs.size !== undefined ? Number(attrs.size) : payload ? Buffer.byteLength(serialize(payload)) : 0,
+      revisions: attrs.revs !== undefined ? { count: Number(attrs.revs), bytes: Number(attrs.revbytes ?? 0) } : NO_REVISIONS,
+    };
   }
 
   /** Stores an item (replacing one with the same id, which then counts as the newest). */
-  async appendItem(host: string, user: string, node: string, item: { id: string; publisher: string; when: number; payloadXml: string }): Promise<void> {
-    const value = `<item xmlns='${NS_STORED}' publisher='${escapeApos(item.publisher)}'>${item.payloadXml}</item>`;
+  async appendItem(
+    host: string,
+    user: string,
+    node: string,
+    item: { id: string; publisher: string; when: number; payloadXml: string; rev: string; revisions: RevisionCount },
+  ): Promise<void> {
+    const revs = item.revisions.count ? ` revs='${item.revisions.count}' revbytes='${item.revisions.bytes}'` : '';
+    const value = `<item xmlns='${NS_STORED}' publisher='${escapeApos(item.publisher)}' rev='${item.rev}' size='${Buffer.byteLength(item.payloadXml)}'${revs}>${item.payloadXml}</item>`;
     await this.archive.append(host, user, { id: this.itemKey(node, item.id), when: item.when, with: node, value });
   }
 
-  async hasItem(host: string, user: string, node: string, id: string): Promise<boolean> {
+  /** One item, or null. */
+  async item(host: string, user: string, node: string, id: string): Promise<StoredItem | null> {
     const result = await this.archive.query(host, user, { with: node, ids: [this.itemKey(node, id)], limit: 1 });
-    return result.items.length > 0;
+    const found = result.items[0];
+    return found ? this.toItem(node, found.id, found.when, found.value) : null;
   }
 
   /**
@@ -193,11 +261,33 @@ export class PubSubStore {
     return this.archive.count(host, user, { with: node, start: since });
   }
 
-  /** The ids of the oldest `count` items, to trim a node to its max_items. */
-  async oldestIds(host: string, user: string, node: string, count: number): Promise<string[]> {
+  /** The oldest `count` items, to trim a node to its max_items. */
+  async oldestItems(host: string, user: string, node: string, count: number): Promise<StoredItem[]> {
     if (count <= 0) return [];
     const result = await this.archive.query(host, user, { with: node, limit: count });
-    return result.items.map((i) => i.id.slice(node.length + 1));
+    return result.items.map((i) => this.toItem(node, i.id, i.when, i.value));
+  }
+
+  /** Items published before a time (item_expire). */
+  async itemsBefore(host: string, user: string, node: string, before: number): Promise<StoredItem[]> {
+    const result = await this.archive.query(host, user, { with: node, end: before });
+    return result.items.map((i) => this.toItem(node, i.id, i.when, i.value));
+  }
+
+  /** Counts what a node stores from its items (for nodes stored before usage was kept, and `quire storage usage --recount`). */
+  async measure(host: string, user: string, node: string): Promise<Usage> {
+    const usage: Usage = { items: 0, bytes: 0, revisions: 0 };
+    for (let after: string | undefined; ; ) {
+      const page = await this.archive.query(host, user, { with: node, after, limit: 500 });
+      for (const i of page.items) {
+        const item = this.toItem(node, i.id, i.when, i.value);
+        usage.items++;
+        usage.bytes += item.size + item.revisions.bytes;
+        usage.revisions += item.revisions.count;
+      }
+      if (page.complete || page.items.length === 0) return usage;
+      after = page.items[page.items.length - 1].id;
+    }
   }
 
   async deleteItems(host: string, user: string, node: string, ids: string[]): Promise<number> {

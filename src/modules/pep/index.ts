@@ -14,12 +14,16 @@ import {
   ITEMS_STORE,
   NODES_STORE,
   NS_PUBSUB,
+  NS_HISTORY,
   NS_PUBSUB_OWNER,
   PubSubService,
   PubSubStore,
+  REVISIONS_STORE,
+  RevisionStore,
   defaultNodeConfig,
   feature,
   pubsubIqHandler,
+  serverHooks,
   serviceFeatures,
   type AccessCheck,
   type ItemsChange,
@@ -83,6 +87,13 @@ const options = z
     max_items: z.number().int().min(1).default(10000),
     /** max_items of a new node (XEP-0163 nodes usually hold one current value). */
     default_max_items: z.number().int().min(0).default(1),
+    /** Earlier revisions a node may keep of each item (its {urn:quire:history:0}max_revisions). */
+    max_revisions: z.number().int().min(0).default(100),
+    /**
+     * max_revisions of a new node. None: avatars, OMEMO bundles and the like are republished all the time, and their
+     * history would only grow; a node that wants one says so (the Storage API's nodes get the storage module's default).
+     */
+    default_max_revisions: z.number().int().min(0).default(0),
     /** Largest payload, in bytes (§7.1.3.4 of XEP-0060); the default of new nodes too. */
     max_payload_size: z.number().int().min(1).default(65536),
     /** Nodes one account may have. */
@@ -106,7 +117,7 @@ export default defineModule({
     const o = m.options;
     const host: Host = m.host;
     const server = m.server;
-    const store = new PubSubStore(m.map(NODES_STORE), m.archive(ITEMS_STORE));
+    const store = new PubSubStore(m.map(NODES_STORE), m.archive(ITEMS_STORE), new RevisionStore(m.archive(REVISIONS_STORE)));
     const limits: ServiceLimits = {
       maxItems: o.max_items,
       maxPayloadSize: o.max_payload_size,
@@ -115,6 +126,7 @@ export default defineModule({
       maxLeaseMs: o.max_lease_days * 86_400_000,
       maxNodes: o.max_nodes,
       maxPageSize: o.page_size,
+      maxRevisions: o.max_revisions,
     };
     // XEP-0163 §7: presence access, notifications with payloads, last item on subscription and presence.
     const leafDefaults: NodeConfig = {
@@ -125,6 +137,7 @@ export default defineModule({
       itemreply: 'none',
       // A new current value replaces the old one without a retraction going out each time.
       publish_node_full: 'discard-oldest',
+      max_revisions: Math.min(o.default_max_revisions, o.max_revisions),
     };
     const collectionDefaults: NodeConfig = { ...leafDefaults, node_type: 'collection', deliver_payloads: false, persist_items: false, send_last_published_item: 'never' };
 
@@ -166,6 +179,7 @@ export default defineModule({
         itemsChanged: (change) => {
           host.events.fire(PEP_ITEMS_CHANGED_EVENT, { host, user, change } satisfies PepItemsChangedEvent);
         },
+        hooks: serverHooks(server),
       });
     }
 
@@ -213,6 +227,7 @@ export default defineModule({
       feature('filtered-notifications'),
       feature('presence-subscribe'),
       FEATURE_PUBSUB_ON_A_JID,
+      NS_HISTORY,
     ]);
     for (const f of accountFeatures) m.accountFeature(f);
     // XEP-0223 §5: the server says it has PEP with publish-options.

@@ -3,6 +3,7 @@
 // the server's rosters and presence, and the IQs, messages and presence events addressed to it.
 import { z } from 'zod';
 import type { Host, StanzaEvent } from '../../core/host.js';
+import type { Server } from '../../core/server.js';
 import { parseJid, tryParseJid, type Jid } from '../../core/jid/index.js';
 import { defineModule } from '../../core/module-api.js';
 import type { Session } from '../../core/session.js';
@@ -16,9 +17,12 @@ import {
   NS_DATA,
   NS_PUBSUB,
   NS_PUBSUB_FILTER,
+  NS_HISTORY,
   NS_PUBSUB_OWNER,
   NS_SUBSCRIBE_AUTHORIZATION,
   PubSubService,
+  REVISIONS_STORE,
+  RevisionStore,
   PubSubStore,
   defaultNodeConfig,
   feature,
@@ -27,6 +31,7 @@ import {
   parseTypeFilter,
   pubsubErrorReply,
   pubsubIqHandler,
+  serverHooks,
   serviceFeatures,
   type NodeConfig,
   type NodeType,
@@ -40,6 +45,14 @@ export const NS_DISCO_ITEMS = 'http://jabber.org/protocol/disco#items';
 /** The fired event (on the pubsub domain's host) once a service is loaded, for other modules (HTTP API, metrics). */
 export const PUBSUB_READY_EVENT = 'pubsub/ready';
 
+/** The pubsub services of a server by domain, for modules that serve them another way (the Storage API). */
+const registries = new WeakMap<Server, Map<string, () => Promise<PubSubService>>>();
+
+/** The pubsub service at a service domain (pubsub.<host>) of this server; undefined when there is none. */
+export function pubsubService(server: Server, domain: string): Promise<PubSubService> | undefined {
+  return registries.get(server)?.get(domain)?.();
+}
+
 const options = z
   .object({
     /** The service's domain; default pubsub.<host>. */
@@ -52,6 +65,10 @@ const options = z
     max_items: z.number().int().min(1).default(10000),
     /** max_items of a new node. */
     default_max_items: z.number().int().min(0).default(10),
+    /** Earlier revisions a node may keep of each item (its {urn:quire:history:0}max_revisions). */
+    max_revisions: z.number().int().min(0).default(100),
+    /** max_revisions of a new node: shared data keeps some history unless its owner says otherwise. */
+    default_max_revisions: z.number().int().min(0).default(10),
     /** Largest payload a node may accept, in bytes (§7.1.3.4); the default of new nodes too. */
     max_payload_size: z.number().int().min(1).default(65536),
     max_nodes: z.number().int().min(1).default(100000),
@@ -85,7 +102,7 @@ export default defineModule({
       return;
     }
     const c = m.component(domain, o.name);
-    const store = new PubSubStore(m.map(NODES_STORE), m.archive(ITEMS_STORE));
+    const store = new PubSubStore(m.map(NODES_STORE), m.archive(ITEMS_STORE), new RevisionStore(m.archive(REVISIONS_STORE)));
     const limits: ServiceLimits = {
       maxItems: o.max_items,
       maxPayloadSize: o.max_payload_size,
@@ -94,8 +111,13 @@ export default defineModule({
       maxLeaseMs: o.max_lease_days * 86_400_000,
       maxNodes: o.max_nodes,
       maxPageSize: o.page_size,
+      maxRevisions: o.max_revisions,
     };
-    const leafDefaults: NodeConfig = { ...defaultNodeConfig(limits), max_items: Math.min(o.default_max_items, o.max_items) };
+    const leafDefaults: NodeConfig = {
+      ...defaultNodeConfig(limits),
+      max_items: Math.min(o.default_max_items, o.max_items),
+      max_revisions: Math.min(o.default_max_revisions, o.max_revisions),
+    };
     const collectionDefaults: NodeConfig = { ...leafDefaults, node_type: 'collection', deliver_payloads: false, persist_items: false, send_last_published_item: 'never' };
     const creators = Array.isArray(o.create_nodes) ? new Set(o.create_nodes.map((j) => tryParseJid(j)?.bare ?? j)) : null;
 
@@ -121,6 +143,7 @@ export default defineModule({
           rosterOf: (bare) => localRoster(server, bare),
           mayCreate,
           presenceOf: (bare) => localPresence(server, bare),
+          hooks: serverHooks(server),
         });
         loading.then(
           (s) => c.host.events.fire(PUBSUB_READY_EVENT, { service: s, host: c.host }),
@@ -133,6 +156,11 @@ export default defineModule({
       return loading;
     };
 
+    let registry = registries.get(server);
+    if (!registry) registries.set(server, (registry = new Map()));
+    registry.set(domain, service);
+    m.onUnload(() => registry!.delete(domain));
+
     // §5.1: the identity, and exactly the features that work.
     c.identity('pubsub', 'service', o.name);
     c.feature(NS_DISCO_INFO);
@@ -140,6 +168,8 @@ export default defineModule({
     c.feature(NS_COMMANDS);
     // XEP-0462: disco#items of the service can be filtered by pubsub#type.
     c.feature(NS_PUBSUB_FILTER);
+    // Quire's item history: nodes keep earlier revisions of items ({urn:quire:history:0}max_revisions).
+    c.feature(NS_HISTORY);
     for (const f of serviceFeatures([feature('access-open'), feature('get-pending')])) {
       if (!o.collections && (f.endsWith('#collections') || f.endsWith('#multi-collections'))) continue;
       c.feature(f);
