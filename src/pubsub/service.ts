@@ -23,7 +23,7 @@ import {
   type NodeType,
 } from './config.js';
 import { PubSubError, itemNotFound, pubsubError, unsupported } from './errors.js';
-import { buildForm, findForm, type DataForm } from './forms.js';
+import { buildForm, findForm, type DataForm } from '../core/data-forms.js';
 import { NotificationMessage, SharedEvent, delayElement, eventElement, notificationId, shimHeaders } from './notify.js';
 import { isStorableId, type PubSubStore, type StoredItem } from './store.js';
 import {

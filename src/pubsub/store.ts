@@ -15,7 +15,7 @@
 import type { ArchiveStore, MapStore } from '../core/storage-api.js';
 import { parseStoredXml } from '../core/roster.js';
 import { Element, xml } from '../core/xml/element.js';
-import { NS_DATA, parseForm, type FormField } from './forms.js';
+import { NS_DATA, parseForm, type FormField } from '../core/data-forms.js';
 
 export const SEPARATOR = '\u001f';
 export const NODES_STORE = 'pubsub';
