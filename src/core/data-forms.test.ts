@@ -25,7 +25,7 @@ test('a submitted form reads into FORM_TYPE and fields, in order', () => {
   );
 });
 
-test('a form to fill in is built with FORM_TYPE first, types, labels and options; parse reads it back', () => {
+test('a form to fill in is built with FORM_TYPE first, types, labels, values before options (the schema order); parse reads it back', () => {
   const x = buildForm({
     type: 'form',
     formType: 'urn:example',
@@ -38,7 +38,7 @@ test('a form to fill in is built with FORM_TYPE first, types, labels and options
   assert.equal(
     x.toString(),
     `<x xmlns="${NS_DATA}" type="form"><title>Title</title><field var="FORM_TYPE" type="hidden"><value>urn:example</value></field>` +
-      `<field var="a" type="list-single" label="Pick"><option label="One"><value>one</value></option><option><value>two</value></option><value>two</value></field>` +
+      `<field var="a" type="list-single" label="Pick"><value>two</value><option label="One"><value>one</value></option><option><value>two</value></option></field>` +
       `<field var="b" type="boolean"><required/><value>true</value></field></x>`,
   );
   const back = parseForm(parseStoredXml(x.toString()))!;

@@ -129,8 +129,9 @@ function buildField(field: FormField, formType: FormType): Element {
   const el = xml('field', { var: field.var, type: field.type, label: formType === 'submit' ? undefined : field.label });
   if (field.desc !== undefined && formType === 'form') el.append(xml('desc', {}, field.desc));
   if (field.required && formType === 'form') el.append(xml('required'));
-  if (formType === 'form') for (const option of field.options ?? []) el.append(xml('option', { label: option.label }, xml('value', {}, option.value)));
+  // The order of the XML schema (XEP-0004 §10): desc, required, value, option.
   for (const value of field.values) el.append(xml('value', {}, value));
+  if (formType === 'form') for (const option of field.options ?? []) el.append(xml('option', { label: option.label }, xml('value', {}, option.value)));
   return el;
 }
 
