@@ -166,7 +166,7 @@ export class AppTokens {
     const { record, hash } = recordFromXml(stored);
     if (!sameHash(hash, hashOf(token))) return null;
     if (record.expiresAt !== null && now >= record.expiresAt) return null;
-    this.noteUse(host, user, id, now);
+    await this.noteUse(host, user, id, now);
     return { id, host, user, scope: record.scope, nodes: record.nodes, expiresAt: record.expiresAt, label: record.label };
   }
 
@@ -208,19 +208,24 @@ export class AppTokens {
     for (const id of ids) this.usageWritten.delete(id);
   }
 
-  /** Records lastUsed, at most once a minute per token, and never for a token revoked meanwhile. Best effort. */
-  private noteUse(host: string, user: string, id: string, now: number): void {
+  /**
+   * Records lastUsed, at most once a minute per token (other calls cost nothing), never for a token revoked
+   * meanwhile. A failed write does not fail the verify: it is tried again at the next one.
+   */
+  private async noteUse(host: string, user: string, id: string, now: number): Promise<void> {
     const written = this.usageWritten.get(id);
     if (written !== undefined && now - written < USAGE_WRITE_INTERVAL_MS) return;
     this.usageWritten.set(id, now);
     if (this.usageWritten.size > 10_000) {
       for (const [key, at] of this.usageWritten) if (now - at >= USAGE_WRITE_INTERVAL_MS) this.usageWritten.delete(key);
     }
-    void this.queues
-      .run(`${user}@${host}`, async () => {
+    try {
+      await this.queues.run(`${user}@${host}`, async () => {
         if ((await this.records.get(host, user, id)) !== null) await this.usage.set(host, user, id, xml('used', { at: String(now) }).toString());
-      })
-      .catch(() => this.usageWritten.delete(id));
+      });
+    } catch {
+      this.usageWritten.delete(id);
+    }
   }
 }
 
