@@ -97,6 +97,12 @@ for (const [kind, makeBackend] of backends) {
         assert.equal(await f.tokens.verify(token), null);
         assert.equal(await f.tokens.revoke('example.org', 'alice', id), false, 'gone already');
         assert.equal(await f.storage.map('app-token-index').get('', '', id), null, 'the index entry went with it');
+
+        // An index entry left without its record (an account deleted while a token was being made) is removed.
+        const index = f.storage.map('app-token-index');
+        await index.set('', '', 'fedcba9876543210', '<token host="example.org" user="alice"/>');
+        assert.equal(await f.tokens.verify(`qt_fedcba9876543210_${secret}`), null);
+        assert.equal(await index.get('', '', 'fedcba9876543210'), null);
       } finally {
         await f.cleanup();
       }

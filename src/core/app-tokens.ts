@@ -113,8 +113,9 @@ export class AppTokens {
     if (spec.scope !== 'read' && spec.scope !== 'write') throw new AppTokenError('invalid', `the scope is read or write, not "${String(spec.scope)}"`);
     const nodes = normalizeNodes(spec.nodes, `${user}@${host}`);
     if (spec.expiresAt !== undefined && !(Number.isSafeInteger(spec.expiresAt) && spec.expiresAt > now)) throw new AppTokenError('invalid', 'the expiry must be a time in the future');
-    if (!(await this.accounts.exists(host, user))) throw new AppTokenError('not-found', `${user}@${host} does not exist`);
     return this.queues.run(`${user}@${host}`, async () => {
+      // In the account's queue, so that a deletion's removeAll() cannot come between this check and the writes.
+      if (!(await this.accounts.exists(host, user))) throw new AppTokenError('not-found', `${user}@${host} does not exist`);
       await this.makeRoom(host, user, now);
       const id = await this.unusedId();
       const token = `${APP_TOKEN_PREFIX}${id}_${randomBytes(32).toString('base64url')}`;
@@ -162,7 +163,12 @@ export class AppTokens {
     if (owner === null) return null;
     const { host, user } = parseStoredXml(owner).attrs;
     const stored = await this.records.get(host, user, id);
-    if (stored === null) return null;
+    if (stored === null) {
+      // Records are written before their index entry and deleted after it: an entry without a record is left over
+      // (an account deleted while a token was being created) and goes.
+      await this.index.set('', '', id, null);
+      return null;
+    }
     const { record, hash } = recordFromXml(stored);
     if (!sameHash(hash, hashOf(token))) return null;
     if (record.expiresAt !== null && now >= record.expiresAt) return null;

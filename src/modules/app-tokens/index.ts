@@ -2,7 +2,7 @@
 // applications use over HTTP (server.tokens keeps them). The token is shown once, in the completed create command.
 import { z } from 'zod';
 import { CommandInputError, completed, lastStage, nextStage, type CommandRequest, type CommandStep } from '../../core/adhoc.js';
-import { AppTokenError, MAX_LABEL_LENGTH, type AppTokenRecord, type AppTokens, type AppTokenScope, type CreatedAppToken } from '../../core/app-tokens.js';
+import { AppTokenError, type AppTokenRecord, type AppTokens, type AppTokenScope, type CreatedAppToken } from '../../core/app-tokens.js';
 import { fieldValues, type DataForm, type FormField } from '../../core/data-forms.js';
 import { defineModule } from '../../core/module-api.js';
 
@@ -97,8 +97,7 @@ function createForm(expiry: ExpiryLimits): DataForm {
 
 /** The create form's values; what the requester can correct is a CommandInputError. */
 function readCreateForm(form: DataForm, expiry: ExpiryLimits): { label: string; scope: AppTokenScope; nodes: string[]; expiresAt: number } {
-  const label = (fieldValues(form, 'label')[0] ?? '').trim();
-  if (label.length > MAX_LABEL_LENGTH) throw new CommandInputError(`Application: at most ${MAX_LABEL_LENGTH} characters`);
+  const label = fieldValues(form, 'label')[0] ?? '';
   const scope: AppTokenScope = fieldValues(form, 'scope')[0] === 'write' ? 'write' : 'read';
   // XEP-0004 §3.3: text-multi sends a value per line; a client that sends the lines in one value is understood too.
   const nodes = fieldValues(form, 'nodes').flatMap((v) => v.split(/\r?\n/));
