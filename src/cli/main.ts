@@ -3,13 +3,17 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { ConfigError, DEFAULT_CONFIG_YAML, defaultConfig, loadConfigFile, type LoadedConfig } from '../config/index.js';
+import { ConfigError, DEFAULT_CONFIG_YAML, defaultConfig, loadConfigFile, validateModuleOptions, type LoadedConfig } from '../config/index.js';
 import { AccountError, Accounts } from '../core/accounts.js';
+import { AppTokenError, AppTokens, type AppTokenRecord, type AppTokenScope } from '../core/app-tokens.js';
 import { parseJid, JidError } from '../core/jid/index.js';
 import { silentLogger } from '../core/logger.js';
 import { Rosters, newItem, type RosterItem, type Subscription } from '../core/roster.js';
 import { CertificateError, hostsNotCovered, readCertificate } from '../transports/certs.js';
 import { enabledModules, loadCertificate, openStorage, startServer } from '../start.js';
+import { availableModules } from '../modules/index.js';
+import type { AppTokensOptions } from '../modules/app-tokens/index.js';
+import type { z } from 'zod';
 import { QUIRE_VERSION } from '../version.js';
 import { StorageError, createBackend, type BackendSpec } from '../storage/index.js';
 import { copyBackend, isExportable } from '../storage/export.js';
@@ -74,14 +78,40 @@ async function readPassword(given: string | undefined): Promise<string> {
   return first;
 }
 
-async function withAccounts<T>(configPath: string | undefined, fn: (accounts: Accounts, loaded: LoadedConfig) => Promise<T>): Promise<T> {
+async function withAccounts<T>(configPath: string | undefined, fn: (accounts: Accounts, loaded: LoadedConfig, tokens: AppTokens) => Promise<T>): Promise<T> {
   const loaded = loadConfig(configPath);
   const storage = await openStorage(loaded);
   try {
-    return await fn(new Accounts(storage.accounts), loaded);
+    const accounts = new Accounts(storage.accounts);
+    // Built with the accounts so that deleting an account deletes its app tokens and their index entries, as in the server.
+    const tokens = new AppTokens(storage, accounts);
+    return await fn(accounts, loaded, tokens);
   } finally {
     await storage.close();
   }
+}
+
+/** The app_tokens module's options in the config (its defaults when the module is not configured). */
+function appTokenOptions(loaded: LoadedConfig): AppTokensOptions {
+  const schema = availableModules.get('app_tokens')!.options as unknown as z.ZodType<AppTokensOptions>;
+  return validateModuleOptions(loaded, 'app_tokens', schema);
+}
+
+const DAY_MS = 86_400_000;
+
+/** XEP-0082 DateTime to the second, as the commands show it. */
+function dateTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function nodesText(record: AppTokenRecord): string {
+  return record.nodes.length ? record.nodes.join(', ') : '(all nodes)';
+}
+
+/** One line of `quire token list`: id, label, scope, nodes, created, expires, last used. */
+function tokenLine(record: AppTokenRecord, now: number): string {
+  const expires = record.expiresAt === null ? 'never' : dateTime(record.expiresAt) + (record.expiresAt <= now ? ' (expired)' : '');
+  return [record.id, record.label, record.scope, nodesText(record), dateTime(record.createdAt), expires, record.lastUsed === null ? 'never' : dateTime(record.lastUsed)].join('\t');
 }
 
 function howToConnect(loaded: LoadedConfig, ports: Record<string, number>, selfSigned: boolean, certPath: string): string {
@@ -246,6 +276,59 @@ export function buildProgram(): Command {
     });
 
   storageCommands(program, { configHelp: CONFIG_HELP, loadConfig, parseAccount, fail: (message) => new UserError(message) });
+  const token = program.command('token').description('manage app tokens: credentials for applications that use the HTTP APIs');
+  const withTokens = (configPath: string | undefined, jid: string, fn: (tokens: AppTokens, host: string, user: string, options: AppTokensOptions) => Promise<void>) =>
+    withAccounts(configPath, async (accounts, loaded, tokens) => {
+      const options = appTokenOptions(loaded);
+      const { host, user } = parseAccount(loaded, jid);
+      if (!(await accounts.exists(host, user))) throw new UserError(`${user}@${host} does not exist`);
+      await fn(tokens, host, user, options);
+    });
+  token
+    .command('create <jid>')
+    .description('create an app token and print it: it is shown this once')
+    .option('-c, --config <path>', CONFIG_HELP)
+    .option('-l, --label <label>', 'what the token is for', 'command line')
+    .option('-s, --scope <scope>', 'read, or write (which includes read)', 'read')
+    .option('-n, --node <node...>', "a PubSub node the token may use, repeat for several (default: all): a node of the account's PEP service, or SERVICE/NODE")
+    .option('-e, --expires <days>', "days until it expires (default: the app_tokens module's default_expiry_days)")
+    .action(async (jid: string, opts: { config?: string; label: string; scope: string; node?: string[]; expires?: string }) => {
+      if (opts.scope !== 'read' && opts.scope !== 'write') throw new UserError(`--scope must be read or write, not "${opts.scope}"`);
+      const scope: AppTokenScope = opts.scope;
+      await withTokens(opts.config, jid, async (tokens, host, user, options) => {
+        const { default_expiry_days: defaultDays, max_expiry_days: maxDays } = options;
+        const text = opts.expires ?? String(defaultDays);
+        const days = Number(text);
+        if (!/^\d{1,6}$/.test(text) || days < 1 || days > maxDays) {
+          throw new UserError(`--expires must be a whole number of days from 1 to ${maxDays} (app_tokens max_expiry_days), not "${text}"`);
+        }
+        const created = await tokens.create(host, user, { label: opts.label, scope, nodes: opts.node ?? [], expiresAt: Date.now() + days * DAY_MS });
+        // The token alone on stdout, for scripts; what it is on stderr.
+        console.log(created.token);
+        const { record } = created;
+        console.error(`created app token ${created.id} for ${user}@${host} (${record.label}; ${record.scope}; ${nodesText(record)}; expires ${dateTime(record.expiresAt!)}). It is shown only now: store it.`);
+      });
+    });
+  token
+    .command('list <jid>')
+    .description("print an account's app tokens: id, label, scope, nodes, created, expires, last used")
+    .option('-c, --config <path>', CONFIG_HELP)
+    .action(async (jid: string, opts: { config?: string }) => {
+      await withTokens(opts.config, jid, async (tokens, host, user) => {
+        const now = Date.now();
+        for (const record of await tokens.list(host, user)) console.log(tokenLine(record, now));
+      });
+    });
+  token
+    .command('revoke <jid> <id>')
+    .description('revoke an app token: applications that use it are refused from then on')
+    .option('-c, --config <path>', CONFIG_HELP)
+    .action(async (jid: string, id: string, opts: { config?: string }) => {
+      await withTokens(opts.config, jid, async (tokens, host, user) => {
+        if (!(await tokens.revoke(host, user, id))) throw new UserError(`${user}@${host} has no app token ${id} (see quire token list ${user}@${host})`);
+        console.log(`revoked app token ${id} of ${user}@${host}`);
+      });
+    });
 
   program
     .command('check')
@@ -330,7 +413,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`quire: ${err.message}. Fix: start the database server, or correct storage.url`);
       return 1;
     }
-    if (err instanceof UserError || err instanceof AccountError || err instanceof CertificateError) {
+    if (err instanceof UserError || err instanceof AccountError || err instanceof AppTokenError || err instanceof CertificateError) {
       console.error(`quire: ${err.message}`);
       return 1;
     }

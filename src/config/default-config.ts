@@ -92,6 +92,8 @@ modules:
   - version                # XEP-0092 software version
   - time                   # XEP-0202 entity time
   - sm                     # XEP-0198 stream management: acks and resumption
+  - adhoc                  # XEP-0050 ad-hoc commands (map form: adhoc: { admins: [you@example.org] })
+  - app_tokens             # tokens for apps that use the HTTP APIs, made with ad-hoc commands or quire token
   # - register             # XEP-0077 in-band registration: lets anyone create an account
   # - contact_addresses    # XEP-0157: in the map form, with e.g. abuse: [mailto:abuse@example.org]
 

@@ -23,9 +23,12 @@ export const SASL_MECHANISMS = [
 ] as const;
 export type SaslMechanismName = (typeof SASL_MECHANISMS)[number];
 
-/** Modules enabled when the file has no `modules` key. */
-/** What a server without a `modules` key runs: a complete one-to-one IM server. */
-export const STANDARD_MODULES = ['roster', 'presence', 'disco', 'caps', 'offline', 'vcard', 'private', 'blocking', 'stanza_id', 'carbons', 'csi', 'mam', 'pep', 'bookmarks', 'avatars', 'vcard4', 'pubsub', 'storage', 'last', 'ping', 'version', 'time', 'sm'] as const;
+/**
+ * What a server without a `modules` key runs: a complete one-to-one IM server, Storage (PubSub over HTTP too), and the
+ * ad-hoc commands with which each account manages its app tokens (its own only; the tokens grant nothing the account
+ * could not do itself).
+ */
+export const STANDARD_MODULES = ['roster', 'presence', 'disco', 'caps', 'offline', 'vcard', 'private', 'blocking', 'stanza_id', 'carbons', 'csi', 'mam', 'pep', 'bookmarks', 'avatars', 'vcard4', 'pubsub', 'storage', 'last', 'ping', 'version', 'time', 'sm', 'adhoc', 'app_tokens'] as const;
 
 type RawIssue = z.core.$ZodRawIssue;
 

@@ -14,9 +14,13 @@ export class AccountError extends Error {
 
 export const MIN_PASSWORD_LENGTH = 1;
 
+/** Work that must be done before an account's data goes (data kept outside the account's own stores). */
+export type AccountCleanup = (host: string, user: string) => Promise<void>;
+
 export class Accounts {
   /** Called after an account is deleted so live sessions can be closed. */
   onDeleted: ((host: string, user: string) => void) | null = null;
+  private readonly cleanups: AccountCleanup[] = [];
 
   constructor(private store: AccountStore) {}
 
@@ -46,8 +50,20 @@ export class Accounts {
     await this.store.update(host, user, record);
   }
 
+  /**
+   * Runs `cleanup` before every deletion, while the account's stores still hold its data: for data the storage
+   * layer cannot purge by account (server-wide indexes such as the app tokens' one). A failure stops the deletion.
+   */
+  beforeDelete(cleanup: AccountCleanup): void {
+    this.cleanups.push(cleanup);
+  }
+
   async delete(host: string, username: string): Promise<void> {
     const user = Accounts.prepUsername(username);
+    if (this.cleanups.length > 0) {
+      if (!(await this.store.get(host, user))) throw new AccountError('not-found', `${user}@${host} does not exist`);
+      for (const cleanup of this.cleanups) await cleanup(host, user);
+    }
     if (!(await this.store.delete(host, user))) throw new AccountError('not-found', `${user}@${host} does not exist`);
     // Deferred so that a reply to the request that deleted the account goes out first (XEP-0077 §3.2).
     setImmediate(() => this.onDeleted?.(host, user));

@@ -1,4 +1,5 @@
 // A served domain (virtual host): its events, its modules and what disco says about it.
+import type { AdHocCommand } from './adhoc.js';
 import { EventBus } from './events.js';
 import { parseJid, type Jid } from './jid/index.js';
 import type { Logger } from './logger.js';
@@ -30,6 +31,8 @@ export class Host {
   /** disco#items of the domain (services such as pubsub.<host>). */
   readonly discoItems: { jid: string; name?: string; node?: string }[] = [];
   readonly modules = new Map<string, ModuleContext>();
+  /** XEP-0050 commands by node, registered by modules (m.command) and served by the adhoc module. */
+  readonly commands = new Map<string, AdHocCommand<object>>();
   readonly jid: Jid;
   readonly log: Logger;
 

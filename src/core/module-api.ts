@@ -1,5 +1,6 @@
 // defineModule() and the context a module gets. A module declares what it is and registers
 // handlers; the core collects its disco features, validates its options and tears it down.
+import type { AdHocCommand } from './adhoc.js';
 import type { Handler, FoldHandler } from './events.js';
 import type { Host, StanzaEvent } from './host.js';
 import type { Jid } from './jid/index.js';
@@ -123,6 +124,17 @@ export class ModuleContext<O = unknown> {
     const item = { jid, name, node };
     this.host.discoItems.push(item);
     this.cleanups.push(() => this.host.discoItems.splice(this.host.discoItems.indexOf(item), 1));
+  }
+
+  /**
+   * Offers an XEP-0050 command on the host. The adhoc module serves it, so the calling module must declare
+   * `dependencies: ['adhoc']`; the command goes away with the module.
+   */
+  command<S extends object>(definition: AdHocCommand<S>): void {
+    if (!this.host.modules.has('adhoc')) throw new Error(`module "${this.name}" offers ad-hoc commands: add 'adhoc' to its dependencies`);
+    if (this.host.commands.has(definition.node)) throw new Error(`the command node "${definition.node}" is taken (XEP-0050 §3.2: nodes are unique)`);
+    this.host.commands.set(definition.node, definition);
+    this.cleanups.push(() => this.host.commands.delete(definition.node));
   }
 
   hook<E = StanzaEvent>(event: string, handler: Handler<E>, priority = 0): void {

@@ -2,6 +2,7 @@
 // injected (the core never imports a backend or a transport).
 import { randomBytes } from 'node:crypto';
 import { Accounts } from './accounts.js';
+import { AppTokens } from './app-tokens.js';
 import { installDefaultDelivery } from './delivery.js';
 import { Host } from './host.js';
 import type { Logger } from './logger.js';
@@ -60,6 +61,8 @@ export class Server {
   readonly sessions = new SessionDirectory();
   readonly router = new Router(this);
   readonly accounts: Accounts;
+  /** App tokens for the HTTP faces (Storage API, Publishing); an account's go when it is deleted. */
+  readonly tokens: AppTokens;
   readonly rosters: Rosters;
   readonly connections = new Set<Closable>();
   readonly ipThrottle: AuthThrottle;
@@ -74,6 +77,7 @@ export class Server {
     readonly log: Logger,
   ) {
     this.accounts = new Accounts(storage.accounts);
+    this.tokens = new AppTokens(storage, this.accounts);
     this.rosters = new Rosters(storage);
     this.accounts.onDeleted = (host, user) => {
       this.rosters.forget(host, user);

@@ -1,26 +1,12 @@
 // Who is making an HTTP request: an account by its password (HTTP Basic, RFC 7617), an application by an app token
-// (Bearer, RFC 6750), or nobody (anonymous reads of open data).
+// (Bearer, RFC 6750: see src/core/app-tokens.ts), or nobody (anonymous reads of open data).
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { FastifyRequest } from 'fastify';
+import type { AppTokenGrant } from '../core/app-tokens.js';
 import { makeJid, prepLocalpart, tryParseJid, type Jid } from '../core/jid/index.js';
 import type { Server } from '../core/server.js';
 import { HttpError } from './errors.js';
-
-/** What an app token allows (see the app_tokens module). */
-export interface AppTokenGrant {
-  id: string;
-  host: string;
-  user: string;
-  /** 'write' includes reading. */
-  scope: 'read' | 'write';
-  /** Node names on the account's own PEP service, or `service/node`; empty: every node the account may use. */
-  nodes: string[];
-  expiresAt?: number;
-  label: string;
-}
-
-export type TokenVerifier = (token: string) => Promise<AppTokenGrant | null>;
 
 export interface HttpPrincipal {
   /** The account acting (bare JID). */
@@ -35,14 +21,6 @@ const CHALLENGE = { 'WWW-Authenticate': `Basic realm="${REALM}", charset="UTF-8"
 /** Passwords already checked, so a script making many requests does not pay a PBKDF2 each time. */
 const VERIFIED_TTL_MS = 5 * 60_000;
 const MAX_VERIFIED = 10_000;
-
-const verifiers = new WeakMap<Server, TokenVerifier>();
-
-/** Lets the module that keeps app tokens answer for them. */
-export function setTokenVerifier(server: Server, verify: TokenVerifier | null): void {
-  if (verify) verifiers.set(server, verify);
-  else verifiers.delete(server);
-}
 
 /** Loopback addresses, IPv4-mapped ones included. */
 export function isLoopback(address: string | undefined): boolean {
@@ -129,10 +107,10 @@ export class HttpAuthenticator {
     }
   }
 
+  /** An app token (src/core/app-tokens.ts): unknown, revoked and expired ones verify to nothing. */
   private async bearer(value: string): Promise<HttpPrincipal | null> {
-    const verify = verifiers.get(this.server);
-    if (!verify || value === '') return null;
-    const grant = await verify(value);
+    if (value === '') return null;
+    const grant = await this.server.tokens.verify(value);
     if (!grant || !this.server.hosts.has(grant.host)) return null;
     return { jid: makeJid(grant.user, grant.host), token: grant };
   }

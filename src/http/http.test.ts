@@ -11,7 +11,7 @@ import { silentLogger } from '../core/logger.js';
 import { Server, type ServerOptions } from '../core/server.js';
 import { MemoryBackend } from '../storage/memory/index.js';
 import { selfSignedCertificate } from '../transports/certs.js';
-import { isLoopback, isSecure, setTokenVerifier, type AppTokenGrant } from './auth.js';
+import { isLoopback, isSecure } from './auth.js';
 import { HttpError } from './errors.js';
 import { HttpService } from './service.js';
 
@@ -29,7 +29,8 @@ describe('HTTP stack', () => {
   let ports: Record<string, number>;
   let dataDir: string;
   let registrations = 0;
-  const grant: AppTokenGrant = { id: 't1', host: 'example.org', user: 'alice', scope: 'read', nodes: [], label: 'app' };
+  let token = '';
+  let tokenId = '';
 
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'quire-http-'));
@@ -52,7 +53,7 @@ describe('HTTP stack', () => {
         });
       });
     }
-    setTokenVerifier(server, async (token) => (token === 'qt_good' ? grant : null));
+    ({ token, id: tokenId } = await server.tokens.create('example.org', 'alice', { label: 'app', scope: 'read', nodes: [] }));
     const cert = await selfSignedCertificate(dataDir, ['example.org']);
     ports = await http.listen([
       { name: 'http', host: '127.0.0.1', port: 0, tls: null },
@@ -78,7 +79,7 @@ describe('HTTP stack', () => {
     assert.deepEqual(await (await fetch(url('/whoami'))).json(), { jid: null, token: null });
     assert.deepEqual(await (await fetch(url('/whoami'), { headers: basic('alice@example.org', 'alice-password') })).json(), { jid: 'alice@example.org', token: null });
     assert.deepEqual(await (await fetch(url('/whoami'), { headers: basic('Alice', 'alice-password') })).json(), { jid: 'alice@example.org', token: null });
-    assert.deepEqual(await (await fetch(url('/whoami'), { headers: { authorization: 'Bearer qt_good' } })).json(), { jid: 'alice@example.org', token: 't1' });
+    assert.deepEqual(await (await fetch(url('/whoami'), { headers: { authorization: `Bearer ${token}` } })).json(), { jid: 'alice@example.org', token: tokenId });
   });
 
   test('wrong credentials are a 401 with a challenge, never anonymous; repeated failures are throttled', async () => {
@@ -86,7 +87,7 @@ describe('HTTP stack', () => {
     assert.equal(wrong.status, 401);
     assert.match(wrong.headers.get('www-authenticate') ?? '', /^Basic realm="Quire"/);
     assert.deepEqual(await wrong.json(), { error: 'not-authorized', text: 'wrong account or password' });
-    assert.equal((await fetch(url('/whoami'), { headers: { authorization: 'Bearer qt_bad' } })).status, 401);
+    assert.equal((await fetch(url('/whoami'), { headers: { authorization: `Bearer ${token.slice(0, -2)}xx` } })).status, 401);
     // A scheme Quire does not take is no login attempt.
     assert.equal((await fetch(url('/whoami'), { headers: { authorization: 'Digest x' } })).status, 401);
     assert.equal((await fetch(url('/whoami'), { headers: basic('nobody', 'x') })).status, 401);

@@ -25,8 +25,10 @@ import avatars from './avatars/index.js';
 import vcard4 from './vcard4/index.js';
 import mam from './mam/index.js';
 import storage from './storage/index.js';
+import adhoc from './adhoc/index.js';
+import appTokens from './app-tokens/index.js';
 
 // Each module is typed by its own options; the registry only needs their common shape.
-const all = [caps, disco, offline, ping, presence, register, roster, time, version, contactAddresses, last, privateStorage, vcard, blocking, stanzaId, carbons, csi, pubsub, pep, bookmarks, avatars, vcard4, sm, mam, storage] as unknown as ModuleDefinition<unknown>[];
+const all = [caps, disco, offline, ping, presence, register, roster, time, version, contactAddresses, last, privateStorage, vcard, blocking, stanzaId, carbons, csi, pubsub, pep, bookmarks, avatars, vcard4, sm, mam, storage, adhoc, appTokens] as unknown as ModuleDefinition<unknown>[];
 
 export const availableModules = new Map<string, ModuleDefinition<unknown>>(all.map((m) => [m.name, m]));

@@ -14,7 +14,7 @@ import {
   unmetPrecondition,
   type ConfigLimits,
 } from './config.js';
-import type { DataForm } from './forms.js';
+import type { DataForm } from '../core/data-forms.js';
 
 const limits: ConfigLimits = { maxItems: 10000, maxPayloadSize: 65536, collections: true, maxRevisions: 100 };
 const submit = (values: Record<string, string | string[]>): DataForm => ({

@@ -3,7 +3,7 @@
 // parser, the metadata form (§5.4) and the publish-options preconditions (§7.1.5, XEP-0223).
 import { parseJid } from '../core/jid/index.js';
 import { pubsubError } from './errors.js';
-import { parseBoolean, type DataForm, type FieldType, type FormField } from './forms.js';
+import { parseBoolean, type DataForm, type FieldType, type FormField } from '../core/data-forms.js';
 
 export const NS_NODE_CONFIG = 'http://jabber.org/protocol/pubsub#node_config';
 export const NS_META_DATA = 'http://jabber.org/protocol/pubsub#meta-data';

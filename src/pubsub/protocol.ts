@@ -7,7 +7,7 @@ import { Element, xml } from '../core/xml/element.js';
 import type { Affiliation } from './access.js';
 import { NS_PUBLISH_OPTIONS } from './config.js';
 import { PubSubError, pubsubError, pubsubErrorReply, unsupported } from './errors.js';
-import { NS_DATA, buildForm, findForm, parseForm, type DataForm } from './forms.js';
+import { NS_DATA, buildForm, findForm, parseForm, type DataForm } from '../core/data-forms.js';
 import type { ItemsResult, PageRequest, PubSubService, Subscription } from './service.js';
 
 export const NS_PUBSUB = 'http://jabber.org/protocol/pubsub';

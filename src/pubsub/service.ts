@@ -23,7 +23,7 @@ import {
   type NodeType,
 } from './config.js';
 import { PubSubError, QuotaExceeded, RevisionMismatch, itemNotFound, pubsubError, unsupported } from './errors.js';
-import { buildForm, findForm, type DataForm } from './forms.js';
+import { buildForm, findForm, type DataForm } from '../core/data-forms.js';
 import type { NodeChange, ServiceHooks } from './hooks.js';
 import { NotificationMessage, SharedEvent, delayElement, eventElement, notificationId, shimHeaders } from './notify.js';
 import type { Revision } from './revisions.js';

@@ -20,7 +20,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { ArchiveStore, MapStore } from '../core/storage-api.js';
 import { parseStoredXml } from '../core/roster.js';
 import { Element, serialize, xml } from '../core/xml/element.js';
-import { NS_DATA, parseForm, type FormField } from './forms.js';
+import { NS_DATA, parseForm, type FormField } from '../core/data-forms.js';
 import type { RevisionStore } from './revisions.js';
 
 export const SEPARATOR = '\u001f';

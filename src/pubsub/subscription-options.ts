@@ -1,7 +1,7 @@
 // Subscription options (XEP-0060 §6.3, the pubsub#subscribe_options FORM_TYPE of §16.4.2; leases and temporary
 // subscriptions of §12.4 and §12.18; XEP-0248 §4.1 subscription type and depth for collections).
 import { pubsubError } from './errors.js';
-import { parseBoolean, type DataForm, type FormField } from './forms.js';
+import { parseBoolean, type DataForm, type FormField } from '../core/data-forms.js';
 import { dateTime } from './config.js';
 
 export const NS_SUBSCRIBE_OPTIONS = 'http://jabber.org/protocol/pubsub#subscribe_options';

@@ -19,9 +19,16 @@ export default defineModule({
     m.accountFeature(NS_DISCO_ITEMS);
     const host = m.host;
 
-    m.iq('get', NS_DISCO_INFO, 'query', ({ payload }) => {
+    // The host's own nodes (XEP-0050 commands and the like) are answered by the module that knows them
+    // ('disco-info/host-node', 'disco-items/host-node').
+    m.iq('get', NS_DISCO_INFO, 'query', async ({ payload, from, to }) => {
       const node = payload.attrs.node;
-      if (node !== undefined) throw new StanzaError('item-not-found', `no node "${node}" here`);
+      if (node !== undefined) {
+        const event: HostNodeEvent = { from, to, node };
+        const answer = host.events.fire('disco-info/host-node', event) as HostNodeAnswer | undefined;
+        if (!answer) throw new StanzaError('item-not-found', `no node "${node}" here`);
+        return xml('query', { xmlns: NS_DISCO_INFO, node }, await answer);
+      }
       const identities = [{ category: 'server', type: 'im', name: 'Quire' }, ...host.identities];
       return xml(
         'query',
@@ -32,8 +39,13 @@ export default defineModule({
       );
     });
 
-    m.iq('get', NS_DISCO_ITEMS, 'query', ({ payload }) => {
+    m.iq('get', NS_DISCO_ITEMS, 'query', async ({ payload, from, to }) => {
       const node = payload.attrs.node;
+      if (node !== undefined) {
+        const event: HostNodeEvent = { from, to, node };
+        const answer = host.events.fire('disco-items/host-node', event) as HostNodeAnswer | undefined;
+        if (answer) return xml('query', { xmlns: NS_DISCO_ITEMS, node }, await answer);
+      }
       const items = host.discoItems.filter((item) => node === undefined || item.node === node);
       if (node !== undefined && items.length === 0) throw new StanzaError('item-not-found', `no node "${node}" here`);
       return xml('query', { xmlns: NS_DISCO_ITEMS, node }, items.map((i) => xml('item', { jid: i.jid, name: i.name })));
@@ -78,6 +90,18 @@ export default defineModule({
     );
   },
 });
+
+/**
+ * 'disco-info/host-node' and 'disco-items/host-node': a query about a node of the host itself. The module that
+ * knows the node returns the query's children (or a promise of them); the others return undefined.
+ */
+export interface HostNodeEvent {
+  from: Jid;
+  to: Jid;
+  node: string;
+}
+
+export type HostNodeAnswer = Element[] | Promise<Element[]>;
 
 /** 'disco-info/account-node': the module that knows the node returns a promise of the query's children. */
 export interface AccountNodeInfoEvent {

@@ -185,7 +185,7 @@ export default defineModule({
     c.iq('get', NS_DISCO_INFO, 'query', async ({ payload, from }) => {
       const node = payload.attrs.node;
       if (node === NODE_GET_PENDING) {
-        // XEP-0050 §2.3
+        // XEP-0050 §2.2: the command node's identity and features.
         return xml('query', { xmlns: NS_DISCO_INFO, node }, xml('identity', { category: 'automation', type: 'command-node', name: 'Get pending subscription requests' }), xml('feature', { var: NS_COMMANDS }), xml('feature', { var: NS_DATA }));
       }
       if (node !== undefined) return xml('query', { xmlns: NS_DISCO_INFO, node }, await (await service()).nodeInfo(from, node));

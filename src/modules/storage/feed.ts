@@ -68,7 +68,7 @@ class Watcher {
   private async send(change: LoggedChange, service: PubSubService): Promise<void> {
     if (!this.stream.isOpen || Number(change.id) <= this.lastSent) return;
     const grant = this.caller.principal?.token;
-    if (grant?.expiresAt !== undefined && grant.expiresAt <= Date.now()) return this.stream.end();
+    if (grant && grant.expiresAt !== null && grant.expiresAt <= Date.now()) return this.stream.end();
     const node = service.nodes.get(change.node);
     if (change.kind !== 'deleted' && (!node || (await service.checkAccess(node, this.caller.jid, 'retrieve')) !== null)) {
       // The reader lost access: it hears nothing more of this node (reconnecting gets it the HTTP error).

@@ -6,7 +6,8 @@
 // account, exactly as it would over XMPP.
 import type { FastifyRequest } from 'fastify';
 import type { Jid } from '../../core/jid/index.js';
-import type { AppTokenGrant, HttpPrincipal } from '../../http/auth.js';
+import { grantAllows, type AppTokenGrant } from '../../core/app-tokens.js';
+import type { HttpPrincipal } from '../../http/auth.js';
 import { HttpError } from '../../http/errors.js';
 import type { HttpService } from '../../http/service.js';
 import type { Target } from './targets.js';
@@ -34,7 +35,7 @@ export async function callerOf(http: HttpService, request: FastifyRequest, need:
   const principal = need === 'write' ? await http.auth.require(request) : await http.auth.principal(request);
   const grant = principal?.token;
   if (grant) {
-    if (grant.expiresAt !== undefined && grant.expiresAt <= Date.now()) {
+    if (grant.expiresAt !== null && grant.expiresAt <= Date.now()) {
       throw new HttpError(401, 'not-authorized', 'this app token has expired', { 'WWW-Authenticate': `Bearer realm="${REALM}", error="invalid_token", error_description="expired"` });
     }
     if (need === 'write' && grant.scope !== 'write') throw insufficientScope(`the app token "${grant.label}" may only read`);
@@ -42,12 +43,9 @@ export async function callerOf(http: HttpService, request: FastifyRequest, need:
   return { principal, jid: principal?.jid ?? null };
 }
 
-/** Whether a grant's node list covers a node of a service. */
+/** Whether a grant's node list covers a node of a service (parsed as the token service parses it). */
 export function covers(grant: AppTokenGrant, target: Target, node: string): boolean {
-  if (grant.nodes.length === 0) return true;
-  const ownPep = target.kind === 'pep' && target.address.bare === `${grant.user}@${grant.host}`;
-  const qualified = `${target.address.bare}/${node}`;
-  return grant.nodes.some((entry) => entry === qualified || (ownPep && entry === node));
+  return grantAllows(grant, { service: target.address.bare, node }, 'read');
 }
 
 /** Refuses a token that does not cover the node. */
