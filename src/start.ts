@@ -120,7 +120,7 @@ export async function startServer(loaded: LoadedConfig, options: StartOptions = 
   try {
     for (const spec of specs) {
       if (!spec.listener.enabled) continue;
-      const listener = await listenTcp(server, { host: spec.listener.host, port: spec.listener.port, mode: spec.mode, secureContext });
+      const listener = await listenTcp(server, { host: spec.listener.host, port: spec.listener.port, mode: spec.mode, secureContext, certificate });
       listeners.push(listener);
       ports[spec.name] = (listener.address() as AddressInfo).port;
       log.info({ listener: spec.name, address: spec.listener.host, port: ports[spec.name] }, 'listening');

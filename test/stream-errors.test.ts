@@ -6,6 +6,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
+import tls from 'node:tls';
 import { NS } from '../src/core/stanza.js';
 import { ClientStream } from '../src/core/stream/c2s.js';
 import type { Element } from '../src/core/xml/element.js';
@@ -293,6 +294,17 @@ describe('with one server (max_stanza_size 10000)', () => {
       assertServerHeader(header);
       assert.deepEqual(childNames(features), [`{${NS.sasl}}mechanisms`, `{${NS.saslChannelBinding}}sasl-channel-binding`, `{${NS_REGISTER_FEATURE}}register`]);
       assert.equal(features.getChild('mechanisms', NS.sasl)!.elements()[0]!.text(), 'SCRAM-SHA-512-PLUS');
+    });
+
+    test('direct TLS port without SNI (a client connecting to an address) gets the certificate too', async () => {
+      const socket = tls.connect({ host: '127.0.0.1', port: server.tlsPort, rejectUnauthorized: false, ALPNProtocols: ['xmpp-client'] });
+      await new Promise<void>((resolve, reject) => {
+        socket.once('secureConnect', resolve);
+        socket.once('error', reject);
+      });
+      assert.equal(socket.servername, false, 'no SNI was sent');
+      assert.ok(socket.getPeerX509Certificate()?.checkHost('localhost'));
+      socket.destroy();
     });
 
     test('C: <starttls/> when TLS is already on. S: <failure xmlns=tls/>, then </stream:stream> and the connection closes (§5.4.2.2)', async () => {

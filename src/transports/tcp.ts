@@ -11,6 +11,8 @@ export interface TcpListenerOptions {
   /** 'starttls': plain TCP upgraded by STARTTLS; 'direct-tls': TLS from the first byte (XEP-0368). */
   mode: 'starttls' | 'direct-tls';
   secureContext: tls.SecureContext | null;
+  /** The certificate and key (PEM) of direct TLS, for clients that send no SNI (connecting to an address). */
+  certificate?: { cert: string; key: string };
 }
 
 /** How long a closing connection may take to say goodbye before it is destroyed. */
@@ -169,9 +171,10 @@ function accept(server: Server, socket: net.Socket, secureContext: tls.SecureCon
 export async function listenTcp(server: Server, options: TcpListenerOptions): Promise<net.Server> {
   let listener: net.Server;
   if (options.mode === 'direct-tls') {
-    if (!options.secureContext) throw new Error('direct TLS needs a certificate');
+    if (!options.secureContext || !options.certificate) throw new Error('direct TLS needs a certificate');
     const context = options.secureContext;
-    listener = tls.createServer({ SNICallback: (_name, cb) => cb(null, context), ALPNProtocols: ['xmpp-client'] }, (socket) => accept(server, socket, context));
+    // One certificate for every name, with or without SNI.
+    listener = tls.createServer({ cert: options.certificate.cert, key: options.certificate.key, minVersion: 'TLSv1.2', ALPNProtocols: ['xmpp-client'] }, (socket) => accept(server, socket, context));
     // A failed handshake is the client's problem; it must not reach the process.
     listener.on('tlsClientError', (err) => server.log.debug({ err }, 'TLS handshake failed'));
   } else {
