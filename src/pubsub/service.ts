@@ -524,6 +524,15 @@ export class PubSubService {
     return this.exclusive(async () => this.createNodeNow(requester, name, configure, preset));
   }
 
+  /**
+   * Creates a node from a hook that runs inside this service's queue (hooks.ts: changed, beforePublish), where
+   * createNode() would wait for the change that is running the hook: XEP-0472 comments nodes are made on the service
+   * of the post they belong to.
+   */
+  createNodeFromHook(requester: Jid, name: string): Promise<PubSubNode> {
+    return this.createNodeNow(requester, name, null);
+  }
+
   private async createNodeNow(requester: Jid, name: string | undefined, configure: DataForm | null, preset?: NodeConfig): Promise<PubSubNode> {
     if (!this.env.mayCreate(requester)) throw pubsubError('forbidden', undefined, { text: 'you may not create nodes here' });
     // §8.1.2: instant nodes get a NodeID from the service.
