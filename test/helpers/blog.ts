@@ -1,5 +1,10 @@
 // Helpers of the Publishing tests: the modules of a publishing server, Atom entries as XMPP clients publish them
 // (XEP-0277 §publish), and the blog's URLs on a test server.
+import { execFile } from 'node:child_process';
+import { existsSync, realpathSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import parse from '@xmpp/xml/lib/parse.js';
 import { xml, type X } from './pubsub.js';
 import type { TestServer } from './server.js';
@@ -38,4 +43,36 @@ export function atomEntry(parts: EntryParts): X {
 
 export function blogUrl(server: TestServer, path = ''): string {
   return `http://127.0.0.1:${server.httpPort}/blog/${path}`;
+}
+
+function findOnPath(command: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) if (dir && existsSync(join(dir, command))) return join(dir, command);
+  return undefined;
+}
+
+/** Debian's epubcheck (a link to its jar, run with java), or undefined when it is not installed. */
+function epubcheckCommand(): string[] | undefined {
+  const path = findOnPath('epubcheck');
+  if (!path) return undefined;
+  const real = realpathSync(path);
+  if (!real.endsWith('.jar')) return [real];
+  const java = findOnPath('java');
+  return java ? [java, '-jar', real] : undefined;
+}
+
+export const epubcheck = epubcheckCommand();
+if (!epubcheck) console.log('# epubcheck (and java) not found: the books are not validated; apt-get install -y epubcheck to run it');
+
+/** Runs epubcheck on a book; exit code 0 and "No errors or warnings detected" mean valid. */
+export async function runEpubcheck(book: Buffer): Promise<{ code: number; output: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'quire-epub-'));
+  try {
+    const path = join(dir, 'book.epub');
+    await writeFile(path, book);
+    return await new Promise((resolve) => {
+      execFile(epubcheck![0], [...epubcheck!.slice(1), path], { timeout: 180_000 }, (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, output: stdout + stderr }));
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
