@@ -75,7 +75,8 @@ export class HttpService {
         this.servers.push(server);
         return server;
       },
-      disableRequestLogging: true,
+      // No fastify logger (logger: false, its default), so no request logging to turn off: the option that did
+      // (disableRequestLogging) is deprecated and printed a warning on every start.
       return503OnClosing: true,
     });
     this.app.addContentTypeParser(XML_TYPES, { parseAs: 'string' }, (_request, body, done) => done(null, body));
