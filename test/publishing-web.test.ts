@@ -246,6 +246,11 @@ describe('Publishing on the web: pages, feeds, books, AtomPub and Micropub', () 
     assert.equal(article.status, 201);
     assert.match(await (await fetch(article.headers.get('location')!)).text(), /With <strong>HTML<\/strong>\./);
 
+    // §4.1: the token may come in the form body instead.
+    const inBody = await fetch(blog('micropub'), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `h=entry&content=Token+in+the+body&mp-slug=in-body&access_token=${encodeURIComponent(token)}` });
+    assert.equal(inBody.status, 201);
+    assert.equal(inBody.headers.get('location'), blog('in-body'));
+
     const update = await fetch(blog('micropub'), { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json' }, body: JSON.stringify({ action: 'delete', url: blog('phone-note') }) });
     assert.equal(update.status, 400);
     assert.equal(((await update.json()) as { error: string }).error, 'invalid_request');

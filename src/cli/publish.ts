@@ -16,6 +16,7 @@ import { makeJid } from '../core/jid/index.js';
 import { serialize, type Element } from '../core/xml/element.js';
 import { NS_NODE_CONFIG, PubSubError, type PubSubService } from '../pubsub/index.js';
 import { buildEntry } from '../publishing/atom-build.js';
+import { timeOf } from '../publishing/dates.js';
 import { readEntry } from '../publishing/atom-read.js';
 import { ImportError, importItemId, parseFeedForImport } from '../publishing/import.js';
 import { NODE_MICROBLOG, type Post } from '../publishing/post.js';
@@ -186,8 +187,8 @@ export function publishCommands(program: Command, helpers: CliHelpers): void {
         throw err;
       }
       for (const warning of feed.warnings) process.stderr.write(`warning: ${warning}\n`);
-      // Oldest first, so that a blog's own order of publication is the feed's order of dates.
-      const posts = [...feed.posts].reverse();
+      // Oldest first, by date (feeds list newest or oldest first), so posts are stored in the order they were written.
+      const posts = [...feed.posts].sort((a, b) => timeOf(a.published ?? a.updated) - timeOf(b.published ?? b.updated));
       const target = `${node.service ? `${node.service}/${node.name}` : `${account.user}@${account.host}/${node.name}`}`;
       if (opts.dryRun) {
         for (const post of posts) console.log(`${importItemId(post)}\t${post.published ?? post.updated}\t${post.title.value}`);

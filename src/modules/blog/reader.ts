@@ -33,6 +33,8 @@ export interface Snapshot {
 
 /** Items read at most from one node for its pages and feeds. */
 const MAX_ITEMS = 10_000;
+/** Blogs whose posts stay in memory, the least recently read going first. */
+const MAX_CACHED = 200;
 
 async function readAll(service: PubSubService, node: string, requester: null): Promise<{ id: string; payload: Element | null; publisher?: string }[]> {
   const out: { id: string; payload: Element | null; publisher?: string }[] = [];
@@ -87,11 +89,15 @@ export class BlogReader {
   snapshot(source: BlogSource): Promise<Snapshot> {
     const key = `${source.service.address}\n${source.node.name}`;
     let entry = this.cache.get(key);
-    if (!entry) {
+    if (entry) {
+      // Most recently used last (Map order), so the oldest key is the one to drop.
+      this.cache.delete(key);
+    } else {
       entry = this.read(source);
       entry.catch(() => this.cache.delete(key));
-      this.cache.set(key, entry);
     }
+    this.cache.set(key, entry);
+    if (this.cache.size > MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
     return entry;
   }
 

@@ -4,8 +4,9 @@
 //                   Location = the post's page
 //   GET  micropub?q=config | q=syndicate-to | q=category
 // Updates, deletes (action=…) and the media endpoint are not offered: 400 invalid_request says so. Errors are
-// Micropub's JSON ({"error", "error_description"}). Authentication is the app token (Authorization: Bearer) or the
-// account's password, as for AtomPub; the token's write scope must cover the blog's node.
+// Micropub's JSON ({"error", "error_description"}). Authentication is the app token (Authorization: Bearer, or
+// access_token in a form body) or the account's password, as for AtomPub; the token's write scope must cover the
+// blog's node.
 import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Element } from '../../../core/xml/element.js';
@@ -97,7 +98,15 @@ function micropubError(reply: FastifyReply, err: HttpError): FastifyReply {
   return withSecurityHeaders(reply).code(err.status).headers(err.headers).type('application/json; charset=utf-8').send({ error: code, error_description: err.message });
 }
 
+/** Micropub §4.1: the token may come as access_token in a form body instead of the Authorization header. */
+function tokenFromBody(request: FastifyRequest): void {
+  if (request.headers.authorization || typeof request.body !== 'string' || !/^application\/x-www-form-urlencoded\b/i.test(request.headers['content-type'] ?? '')) return;
+  const token = new URLSearchParams(request.body).get('access_token');
+  if (token) request.headers.authorization = `Bearer ${token}`;
+}
+
 async function create(ctx: BlogContext, request: FastifyRequest, reply: FastifyReply, ref: BlogRef): Promise<FastifyReply> {
+  tokenFromBody(request);
   const w = await writerOf(ctx, request, ref);
   const type = request.headers['content-type'] ?? '';
   const parsed = /^application\/x-www-form-urlencoded\b/i.test(type)
