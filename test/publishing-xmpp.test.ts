@@ -155,11 +155,46 @@ describe('Publishing over XMPP: XEP-0277 and XEP-0472', () => {
     await publish(bob, PUBSUB, 'bob-pictures', picture, 'p1');
   });
 
+  test('a post written through the Storage API goes through the same checks and normalization', async () => {
+    const url = `http://127.0.0.1:${server.httpPort}/storage/alice@localhost/urn:xmpp:microblog:0`;
+    const headers = { authorization: `Basic ${Buffer.from('alice@localhost:secret-password').toString('base64')}`, 'content-type': 'application/xml' };
+    const refused = await fetch(`${url}/bad-http`, { method: 'PUT', headers, body: `<entry xmlns="${ATOM}"><content>no title</content></entry>` });
+    assert.equal(refused.status, 400);
+    assert.match(((await refused.json()) as { text: string }).text, /needs a <title\/> .*\[bad-request \(invalid-payload\)\]/);
+    const stored = await fetch(`${url}/from-storage`, { method: 'PUT', headers, body: `<entry xmlns="${ATOM}"><title>Over the Storage API</title></entry>` });
+    assert.equal(stored.status, 201);
+    const entry = await itemOf(alice, undefined, MICROBLOG, 'from-storage');
+    assert.ok(entry.getChildren('link').some((l) => l.attrs.rel === 'replies'));
+    assert.equal(entry.getChild('author')?.getChildText('uri'), 'xmpp:alice@localhost');
+  });
+
   test('nodes that are not posts are left alone', async () => {
     await publish(alice, undefined, 'urn:example:notes', xml('note', { xmlns: 'urn:example:notes' }, 'anything'), 'n');
     await publish(alice, PUBSUB, 'plain', xml('note', { xmlns: 'urn:example:notes' }, 'anything'), 'n');
     const reply = await iq(alice, 'get', PUBSUB, pubsub(xml('items', { node: 'plain' })));
     assert.equal(result(reply)?.getChild('items')?.getChild('item')?.getChild('note', 'urn:example:notes')?.text(), 'anything');
     assert.ok(NS_PUBSUB);
+  });
+});
+
+describe('Publishing over XMPP without the pubsub module', () => {
+  test('posts are checked and normalized, and get no comments link: there is nowhere to comment', async () => {
+    const server = await startTestServer({ modules: 'modules:\n  roster:\n  presence:\n  disco:\n  caps:\n  ping:\n  pep:\n  microblog:' });
+    try {
+      await server.createUser('alice');
+      const alice = await connectClient(server, 'alice');
+      try {
+        await publish(alice, undefined, MICROBLOG, atomEntry({ title: 'Alone' }), 'alone');
+        const entry = await itemOf(alice, undefined, MICROBLOG, 'alone');
+        const links = entry.getChildren('link').map((l) => l.attrs);
+        assert.deepEqual(links.map((l) => l.rel), ['alternate'], JSON.stringify(links));
+        assert.match(links[0].href ?? '', /^xmpp:alice@localhost\?;node=/);
+        assert.ok(entry.getChildText('id'));
+      } finally {
+        await alice.stop();
+      }
+    } finally {
+      await server.stop();
+    }
   });
 });
