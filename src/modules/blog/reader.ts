@@ -115,8 +115,9 @@ export class BlogReader {
       if (payload.localName !== 'entry') continue;
       posts.push(readEntry(payload, item.id).post);
     }
-    // Publication date, newest first (imported posts are stored in the order of the import, not of their dates).
-    posts.sort((a, b) => dateOf(b) - dateOf(a));
+    // Publication date, newest first (imported posts are stored in the order of the import, not of their dates);
+    // posts of the same second in the reverse of their storage order, the last stored first.
+    posts.reverse().sort((a, b) => dateOf(b) - dateOf(a));
     return { posts, metadata };
   }
 
