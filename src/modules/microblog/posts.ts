@@ -89,7 +89,10 @@ export function postsHooks(server: Server, profile: PostsProfile, defaults: (ser
       const host = profile.hostOf(service);
       const open = node.config.access_model === 'open';
       const webUrl = kind === 'posts' && open ? blogPostUrl(server, host, profile.blogOf(service, node.name), context.itemId) : undefined;
-      const comments = kind === 'posts' ? await profile.commentsFor(service, node.name, context.itemId, context.requester) : undefined;
+      let comments = kind === 'posts' ? await profile.commentsFor(service, node.name, context.itemId, context.requester) : undefined;
+      // No link to a node that cannot be made: the owner may not create nodes there (the pubsub module's create_nodes).
+      const owner = service.env.pep ? service.env.address : context.requester;
+      if (comments && !comments.service.nodes.has(comments.node) && !comments.service.env.mayCreate(owner)) comments = undefined;
       const prepared = prepareEntry(payload, {
         service: service.address,
         node: node.name,
