@@ -18,6 +18,7 @@ import { QUIRE_VERSION } from '../version.js';
 import { StorageError, createBackend, type BackendSpec } from '../storage/index.js';
 import { copyBackend, isExportable } from '../storage/export.js';
 import { storageCommands } from './storage.js';
+import { publishCommands } from './publish.js';
 
 /** sqlite:PATH, postgres:URL or a bare postgres:// URL, as `quire migrate` takes them. */
 function parseBackendSpec(text: string): BackendSpec {
@@ -276,6 +277,7 @@ export function buildProgram(): Command {
     });
 
   storageCommands(program, { configHelp: CONFIG_HELP, loadConfig, parseAccount, fail: (message) => new UserError(message) });
+  publishCommands(program, { configHelp: CONFIG_HELP, loadConfig, parseAccount, fail: (message) => new UserError(message) });
   const token = program.command('token').description('manage app tokens: credentials for applications that use the HTTP APIs');
   const withTokens = (configPath: string | undefined, jid: string, fn: (tokens: AppTokens, host: string, user: string, options: AppTokensOptions) => Promise<void>) =>
     withAccounts(configPath, async (accounts, loaded, tokens) => {

@@ -87,6 +87,9 @@ modules:
   - vcard4                 # XEP-0292 vCard4 in PEP (urn:xmpp:vcard4), also answered to the IQ-based get
   - pubsub                 # XEP-0060 publish-subscribe service on pubsub.<host>
   - storage                # Storage: PEP and pubsub nodes over HTTP (/storage), change feeds, item history, quotas
+  - microblog              # XEP-0277 blogs on PEP: posts checked and normalized, a comments node per post
+  - social_feed            # XEP-0472 social feeds on pubsub.<host>: the base profile, checked posts, comments
+  - blog                   # blogs on the web (/blog): pages, Atom/RSS/JSON feeds, EPUB, AtomPub and Micropub
   - last                   # XEP-0012 last activity
   - ping                   # XEP-0199
   - version                # XEP-0092 software version

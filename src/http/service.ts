@@ -57,6 +57,8 @@ export class HttpService {
   private readonly log: Logger;
   private readonly keys = new Set<string>();
   private servers: (http.Server | https.Server)[] = [];
+  /** The bound port of each listener, once listening. */
+  private ports: Record<string, number> = {};
 
   constructor(
     server: Server,
@@ -73,7 +75,8 @@ export class HttpService {
         this.servers.push(server);
         return server;
       },
-      disableRequestLogging: true,
+      // No fastify logger (logger: false, its default), so no request logging to turn off: the option that did
+      // (disableRequestLogging) is deprecated and printed a warning on every start.
       return503OnClosing: true,
     });
     this.app.addContentTypeParser(XML_TYPES, { parseAs: 'string' }, (_request, body, done) => done(null, body));
@@ -98,6 +101,18 @@ export class HttpService {
     return `${request.protocol}://${request.host}`;
   }
 
+  /**
+   * The absolute URL of the site for links made outside a request (the web page of a post published over XMPP):
+   * public_url when configured, else the host on the plain listener's port (or the TLS one's); undefined when no
+   * web listener is open.
+   */
+  siteUrl(host: string): string | undefined {
+    if (this.options.publicUrl) return this.options.publicUrl.replace(/\/+$/, '');
+    if (this.ports.http) return `http://${host}:${this.ports.http}`;
+    if (this.ports.https) return `https://${host}:${this.ports.https}`;
+    return undefined;
+  }
+
   /** Starts the listeners; resolves the bound port of each. */
   async listen(listeners: HttpListener[]): Promise<Record<string, number>> {
     await this.app.ready();
@@ -119,6 +134,7 @@ export class HttpService {
       });
       ports[listener.name] = (server.address() as AddressInfo).port;
     }
+    this.ports = { ...this.ports, ...ports };
     return ports;
   }
 

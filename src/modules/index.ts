@@ -27,8 +27,11 @@ import mam from './mam/index.js';
 import storage from './storage/index.js';
 import adhoc from './adhoc/index.js';
 import appTokens from './app-tokens/index.js';
+import microblog from './microblog/index.js';
+import socialFeed from './social-feed/index.js';
+import blog from './blog/index.js';
 
 // Each module is typed by its own options; the registry only needs their common shape.
-const all = [caps, disco, offline, ping, presence, register, roster, time, version, contactAddresses, last, privateStorage, vcard, blocking, stanzaId, carbons, csi, pubsub, pep, bookmarks, avatars, vcard4, sm, mam, storage, adhoc, appTokens] as unknown as ModuleDefinition<unknown>[];
+const all = [caps, disco, offline, ping, presence, register, roster, time, version, contactAddresses, last, privateStorage, vcard, blocking, stanzaId, carbons, csi, pubsub, pep, bookmarks, avatars, vcard4, sm, mam, storage, adhoc, appTokens, microblog, socialFeed, blog] as unknown as ModuleDefinition<unknown>[];
 
 export const availableModules = new Map<string, ModuleDefinition<unknown>>(all.map((m) => [m.name, m]));

@@ -23,6 +23,11 @@ export interface BlogUrls {
   stylesheet: string;
   /** The EPUB of a series, or of the whole blog; undefined where it is not offered. */
   epub?(seriesId?: string): string;
+  /** Where clients write (autodiscovery in every page's head): the Micropub endpoint (rel="micropub"), and the
+   *  AtomPub service document (RFC 5023 has no rel of its own; rel="service" with its media type, as
+   *  WordPress-style clients look for it). Undefined where writing is not offered. */
+  micropub?: string;
+  atompubService?: string;
 }
 
 export interface Blog {

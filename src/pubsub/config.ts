@@ -383,11 +383,19 @@ export function applyConfigForm(current: NodeConfig, form: DataForm, limits: Con
       if (spec.key === 'node_type' && field.values[0] === 'collection') throw pubsubError('feature-not-implemented', 'unsupported', { feature: 'collections' });
       continue;
     }
+    // The value the node has already is kept as it is, even above the service's cap: a module may give a node more
+    // than owners may ask for (XEP-0277 articles get max_payload_size 1 MiB on a PEP service whose cap is 64 KiB),
+    // and a client that submits back the form it was given must not fail on a field it did not change.
+    if ((spec.key as string) !== 'children' && sameAsCurrent(spec.format(current[spec.key]), field.values)) continue;
     const value = spec.parse(field.values, limits);
     if ((spec.key as string) === 'children') change.children = value as string[];
     else (config as unknown as Record<string, unknown>)[spec.key] = value;
   }
   return change;
+}
+
+function sameAsCurrent(current: string[], submitted: string[]): boolean {
+  return current.length === submitted.length && current.every((v, i) => v === submitted[i]?.trim());
 }
 
 /** Equality of a precondition value with the node's value, by field type (booleans and numbers by meaning). */

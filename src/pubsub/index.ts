@@ -17,7 +17,7 @@ export {
   type NodeType,
 } from './config.js';
 export { NS_PUBSUB_ERRORS, PubSubError, QuotaExceeded, RevisionMismatch, pubsubError, pubsubErrorReply, unsupported } from './errors.js';
-export { attachServiceHooks, serverHooks, type NodeChange, type ServiceHooks, type StorageLimits } from './hooks.js';
+export { attachServiceHooks, serverHooks, type NodeChange, type PublishContext, type ServiceHooks, type StorageLimits } from './hooks.js';
 export { NS_DATA, buildForm, findForm, parseBoolean, parseForm, type DataForm, type FormField } from '../core/data-forms.js';
 export { NS_DELAY, NS_PUBSUB_EVENT, NS_SHIM, NotificationMessage, SharedEvent } from './notify.js';
 export {

@@ -379,6 +379,12 @@ export class PubSubService {
     return service;
   }
 
+  /** The configuration a new node starts from: the service's defaults, as the attached profiles adjust them. */
+  private defaultsFor(name: string, type: NodeType): NodeConfig {
+    const defaults = this.env.defaults(type);
+    return this.env.hooks?.nodeDefaults?.(this, name, defaults) ?? defaults;
+  }
+
   /** Runs a change after the ones before it. */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     this.busy++;
@@ -518,6 +524,15 @@ export class PubSubService {
     return this.exclusive(async () => this.createNodeNow(requester, name, configure, preset));
   }
 
+  /**
+   * Creates a node from a hook that runs inside this service's queue (hooks.ts: changed, beforePublish), where
+   * createNode() would wait for the change that is running the hook: XEP-0472 comments nodes are made on the service
+   * of the post they belong to.
+   */
+  createNodeFromHook(requester: Jid, name: string): Promise<PubSubNode> {
+    return this.createNodeNow(requester, name, null);
+  }
+
   private async createNodeNow(requester: Jid, name: string | undefined, configure: DataForm | null, preset?: NodeConfig): Promise<PubSubNode> {
     if (!this.env.mayCreate(requester)) throw pubsubError('forbidden', undefined, { text: 'you may not create nodes here' });
     // §8.1.2: instant nodes get a NodeID from the service.
@@ -528,13 +543,14 @@ export class PubSubService {
     const typeWanted = configure?.fields.find((f) => f.var === 'pubsub#node_type')?.values[0];
     const type: NodeType = typeWanted === 'collection' ? 'collection' : 'leaf';
     if (type === 'collection' && !this.env.limits.collections) throw unsupported('collections');
-    let config = preset ?? this.env.defaults(type);
+    let config = preset ?? this.defaultsFor(nodeName, type);
     let children: string[] | undefined;
     if (configure && configure.type !== 'cancel') {
       const change = applyConfigForm(config, configure, this.env.limits);
       config = change.config;
       children = change.children;
     }
+    config = this.env.hooks?.checkConfig?.(this, nodeName, config) ?? config;
     if (config.node_type === 'leaf' && children?.length) throw pubsubError('not-allowed', 'invalid-options', { text: 'a leaf node has no children' });
     const counts = new Map<string, number>();
     const childCount = (n: string) => counts.get(n) ?? this.childrenOf(n).length;
@@ -618,7 +634,7 @@ export class PubSubService {
       if (form.type !== 'submit') throw pubsubError('bad-request', 'invalid-options', { text: 'submit the form with type "submit"' });
       const before = node.config;
       const change = applyConfigForm(before, form, this.env.limits);
-      const config = change.config;
+      const config = this.env.hooks?.checkConfig?.(this, node.name, change.config) ?? change.config;
       // XEP-0248 §5.2.3.4 and §5.2.4.
       if (before.node_type === 'collection' && config.node_type === 'leaf') throw pubsubError('not-allowed', 'invalid-options', { text: 'a collection cannot become a leaf' });
       if (config.node_type === 'leaf' && change.children?.length) throw pubsubError('not-allowed', 'invalid-options', { text: 'a leaf node has no children' });
@@ -717,8 +733,8 @@ export class PubSubService {
         // No item can be at a revision in a node that does not exist: fail before creating it.
         if (request.condition?.ifMatch) throw new RevisionMismatch(`there is no node "${name}"`);
         // §7.1.4 auto-create; §7.1.5 rule 3: with the preconditions as configuration.
-        let preset = options ? configFromPreconditions(this.env.defaults('leaf'), options, this.env.limits) : undefined;
-        if (!preset && request.createWith) preset = applyConfigForm(this.env.defaults('leaf'), request.createWith, this.env.limits).config;
+        let preset = options ? configFromPreconditions(this.defaultsFor(name, 'leaf'), options, this.env.limits) : undefined;
+        if (!preset && request.createWith) preset = applyConfigForm(this.defaultsFor(name, 'leaf'), request.createWith, this.env.limits).config;
         node = await this.createNodeNow(requester, name, null, preset);
       } else if (options) {
         // §7.1.5 rule 1, XEP-0223: the publish fails when the node is not configured as the publisher requires.
@@ -736,7 +752,14 @@ export class PubSubService {
       if (item && item.payloadCount > 1) throw pubsubError('bad-request', 'invalid-payload', { text: 'an item holds exactly one payload element' });
       if (item && !item.payload && config.deliver_payloads) throw pubsubError('bad-request', 'payload-required');
       if (item?.id !== undefined && !isStorableId(item.id)) throw pubsubError('bad-request', 'invalid-payload', { text: 'that ItemID cannot be used' });
-      const payload = item?.payload ? detachPayload(item.payload) : null;
+      const id = item?.id ?? newId();
+      let payload = item?.payload ? detachPayload(item.payload) : null;
+      const beforePublish = this.env.hooks?.beforePublish;
+      if (payload && beforePublish) {
+        const { store, host, user } = this.env;
+        const previous = () => (item?.id !== undefined ? store.item(host, user, node.name, id) : Promise.resolve(null));
+        payload = detachPayload(await beforePublish(this, node, payload, { requester, itemId: id, idGiven: item?.id !== undefined, previous }));
+      }
       const payloadXml = payload ? serialize(payload) : '';
       const size = Buffer.byteLength(payloadXml);
       // §7.1.3.4
@@ -748,7 +771,6 @@ export class PubSubService {
         await this.broadcast(node, xml('items', { node: node.name }), { itemEvent: true });
         return { node: node.name, item: null, replaced: false };
       }
-      const id = item.id ?? newId();
       const published: Item = { id, rev: newRevision(), publisher: requester.bare, when: Date.now(), payload, size, revisions: NO_REVISIONS };
       let replaced: Item | null = null;
       let trimmed: Item[] = [];

@@ -38,3 +38,9 @@ declare module '@xmpp/client' {
   }
   export function client(options: { service: string; domain?: string; username?: string; password?: string; resource?: string }): Client;
 }
+
+declare module '@xmpp/xml/lib/parse.js' {
+  import type { Element } from '@xmpp/xml';
+  /** Parses one XML document into an element tree (ltx), as the client would send it. */
+  export default function parse(data: string): Element;
+}

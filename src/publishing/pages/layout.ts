@@ -31,7 +31,7 @@ export function layout(blog: Blog, head: PageHead, main: SafeHtml): string {
 <title>${head.title}</title>
 ${head.description ? html`<meta name="description" content="${head.description}">\n` : ''}<link rel="stylesheet" href="${blog.urls.stylesheet}">
 <link rel="canonical" href="${head.canonical}">
-${head.prev ? html`<link rel="prev" href="${head.prev}">\n` : ''}${head.next ? html`<link rel="next" href="${head.next}">\n` : ''}${head.tag !== undefined ? feedLinks(blog, head.tag, `${blog.title}: ${head.tag}`) : ''}${feedLinks(blog, undefined, blog.title)}<meta name="generator" content="Quire">
+${head.prev ? html`<link rel="prev" href="${head.prev}">\n` : ''}${head.next ? html`<link rel="next" href="${head.next}">\n` : ''}${head.tag !== undefined ? feedLinks(blog, head.tag, `${blog.title}: ${head.tag}`) : ''}${feedLinks(blog, undefined, blog.title)}${blog.urls.micropub ? html`<link rel="micropub" href="${blog.urls.micropub}">\n` : ''}${blog.urls.atompubService ? html`<link rel="service" type="application/atomsvc+xml" href="${blog.urls.atompubService}">\n` : ''}<meta name="generator" content="Quire">
 </head>
 <body>
 <header class="site-header">

@@ -1,0 +1,160 @@
+// Micropub (W3C Recommendation, 2017) for a blog, below its path:
+//   POST micropub   create an h-entry, form-encoded (h=entry&content=…&name=…&category[]=…&published=…&mp-slug=…)
+//                   or JSON ({"type":["h-entry"],"properties":{…}}, content as text or {"html": …}); 201 Created with
+//                   Location = the post's page
+//   GET  micropub?q=config | q=syndicate-to | q=category
+// Updates, deletes (action=…) and the media endpoint are not offered: 400 invalid_request says so. Errors are
+// Micropub's JSON ({"error", "error_description"}). Authentication is the app token (Authorization: Bearer, or
+// access_token in a form body) or the account's password, as for AtomPub; the token's write scope must cover the
+// blog's node.
+import { randomBytes } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Element } from '../../../core/xml/element.js';
+import { HttpError } from '../../../http/errors.js';
+import { isRfc3339 } from '../../../publishing/dates.js';
+import { NS_ATOM } from '../../../publishing/post.js';
+import { htmlToText } from '../../../publishing/text.js';
+import type { BlogContext } from '../context.js';
+import { withSecurityHeaders } from '../respond.js';
+import { postPath, type BlogRef } from '../urls.js';
+import { publishEntry, slugOf, writerOf } from './writer.js';
+
+type Value = string | { html?: string; value?: string };
+type Properties = Record<string, Value[]>;
+
+function invalid(description: string): HttpError {
+  return new HttpError(400, 'invalid_request', description);
+}
+
+/** Micropub §3.7.1 form-encoded: repeated keys and `key[]` are lists. */
+function fromForm(body: string): { type: string; properties: Properties; action?: string } {
+  const params = new URLSearchParams(body);
+  const properties: Properties = {};
+  let type = '';
+  let action: string | undefined;
+  for (const [rawKey, value] of params) {
+    const key = rawKey.endsWith('[]') ? rawKey.slice(0, -2) : rawKey;
+    if (key === 'h') type = value;
+    else if (key === 'action') action = value;
+    else if (key !== 'access_token') (properties[key] ??= []).push(value);
+  }
+  return { type, properties, action };
+}
+
+/** Micropub §3.7.2 JSON: {"type": ["h-entry"], "properties": {"content": ["…"]}}. */
+function fromJson(body: unknown): { type: string; properties: Properties; action?: string } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('the JSON body must be an object with "type" and "properties"');
+  const record = body as Record<string, unknown>;
+  if (typeof record.action === 'string') return { type: '', properties: {}, action: record.action };
+  const types = Array.isArray(record.type) ? record.type : [];
+  const type = typeof types[0] === 'string' ? types[0].replace(/^h-/, '') : '';
+  const properties: Properties = {};
+  const given = typeof record.properties === 'object' && record.properties !== null ? (record.properties as Record<string, unknown>) : {};
+  for (const [key, values] of Object.entries(given)) {
+    if (!Array.isArray(values)) throw invalid(`properties.${key} must be an array`);
+    properties[key] = values.filter((v): v is Value => typeof v === 'string' || (typeof v === 'object' && v !== null && !Array.isArray(v)));
+  }
+  return { type, properties, action: undefined };
+}
+
+function text(value: Value | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string') return value;
+  return value.value ?? (value.html !== undefined ? htmlToText(value.html) : undefined);
+}
+
+function atom(name: string, attrs: Record<string, string>, children: (Element | string)[] = []): Element {
+  return new Element(name, attrs, children, NS_ATOM);
+}
+
+/** An h-entry as an Atom entry (XEP-0277 §publish): a note's text is its title, an article has a name and content. */
+export function entryFromProperties(properties: Properties): Element {
+  const content = properties.content?.[0];
+  const name = text(properties.name?.[0])?.trim();
+  const plain = text(content)?.trim() ?? '';
+  if (!name && !plain) throw invalid('an entry needs content or a name');
+  const entry = new Element('entry', { xmlns: NS_ATOM });
+  entry.append(atom('title', { type: 'text' }, [name || plain]));
+  if (content !== undefined && (name || typeof content !== 'string')) {
+    const html = typeof content === 'object' ? content.html : undefined;
+    entry.append(html !== undefined ? atom('content', { type: 'html' }, [html]) : atom('content', { type: 'text' }, [plain]));
+  }
+  const summary = text(properties.summary?.[0]);
+  if (summary) entry.append(atom('summary', { type: 'text' }, [summary]));
+  const published = text(properties.published?.[0]);
+  if (published !== undefined) {
+    if (!isRfc3339(published)) throw invalid(`published must be an RFC 3339 date-time such as 2024-05-08T18:30:02Z, not "${published}"`);
+    entry.append(atom('published', {}, [published]));
+  }
+  for (const category of properties.category ?? []) {
+    const term = text(category)?.trim();
+    if (term) entry.append(atom('category', { term }));
+  }
+  return entry;
+}
+
+function micropubError(reply: FastifyReply, err: HttpError): FastifyReply {
+  const code = err.status === 401 ? 'unauthorized' : err.condition === 'insufficient-scope' ? 'insufficient_scope' : err.status === 403 ? 'forbidden' : 'invalid_request';
+  return withSecurityHeaders(reply).code(err.status).headers(err.headers).type('application/json; charset=utf-8').send({ error: code, error_description: err.message });
+}
+
+/** Micropub §4.1: the token may come as access_token in a form body instead of the Authorization header. */
+function tokenFromBody(request: FastifyRequest): void {
+  if (request.headers.authorization || typeof request.body !== 'string' || !/^application\/x-www-form-urlencoded\b/i.test(request.headers['content-type'] ?? '')) return;
+  const token = new URLSearchParams(request.body).get('access_token');
+  if (token) request.headers.authorization = `Bearer ${token}`;
+}
+
+async function create(ctx: BlogContext, request: FastifyRequest, reply: FastifyReply, ref: BlogRef): Promise<FastifyReply> {
+  tokenFromBody(request);
+  const w = await writerOf(ctx, request, ref);
+  const type = request.headers['content-type'] ?? '';
+  const parsed = /^application\/x-www-form-urlencoded\b/i.test(type)
+    ? fromForm(typeof request.body === 'string' ? request.body : '')
+    : /^application\/json\b/i.test(type)
+      ? fromJson(request.body)
+      : null;
+  if (!parsed) throw new HttpError(415, 'invalid_request', 'send application/x-www-form-urlencoded or application/json (no multipart: there is no media endpoint)');
+  if (parsed.action) throw invalid(`action=${parsed.action} is not supported here: this endpoint creates posts (edit them with AtomPub)`);
+  if (parsed.type !== 'entry') throw invalid(`only h-entry is supported, not h-${parsed.type || '(none)'}`);
+  const entry = entryFromProperties(parsed.properties);
+  const hint = text(parsed.properties['mp-slug']?.[0]) ?? text(parsed.properties.name?.[0]) ?? '';
+  const base = slugOf(hint) || randomBytes(8).toString('hex');
+  for (let n = 1; n <= 50; n++) {
+    const id = n === 1 ? base : `${base}-${n}`;
+    try {
+      await publishEntry(ctx, w, id, entry, { ifNoneMatch: ['*'] });
+      const url = ctx.http.baseUrl(request) + postPath(ref, id);
+      return withSecurityHeaders(reply).code(201).header('Location', url).send();
+    } catch (err) {
+      if ((err as HttpError).status !== 412) throw err;
+    }
+  }
+  throw invalid(`every id from "${base}" to "${base}-50" is taken: send another mp-slug`);
+}
+
+async function query(ctx: BlogContext, request: FastifyRequest, reply: FastifyReply, ref: BlogRef): Promise<FastifyReply> {
+  await writerOf(ctx, request, ref, 'read');
+  const q = (request.query as Record<string, string>).q;
+  let body: unknown;
+  if (q === 'config') body = { 'syndicate-to': [], 'post-types': [{ type: 'note', name: 'Note' }, { type: 'article', name: 'Article' }] };
+  else if (q === 'syndicate-to') body = { 'syndicate-to': [] };
+  else if (q === 'category') {
+    const source = await ctx.reader.source(ref);
+    const terms = new Set<string>();
+    if (source) for (const post of (await ctx.reader.snapshot(source)).posts) for (const c of post.categories) terms.add(c.term);
+    body = { categories: [...terms].sort() };
+  } else throw invalid(q === undefined ? 'ask with ?q=config' : `q=${q} is not supported (config, syndicate-to, category are)`);
+  return withSecurityHeaders(reply).header('Vary', 'Authorization').type('application/json; charset=utf-8').send(body);
+}
+
+export async function micropub(ctx: BlogContext, request: FastifyRequest, reply: FastifyReply, ref: BlogRef): Promise<FastifyReply> {
+  try {
+    if (request.method === 'POST') return await create(ctx, request, reply, ref);
+    if (request.method === 'GET' || request.method === 'HEAD') return await query(ctx, request, reply, ref);
+    throw new HttpError(405, 'invalid_request', 'the Micropub endpoint takes GET and POST', { Allow: 'GET, HEAD, POST' });
+  } catch (err) {
+    if (err instanceof HttpError) return micropubError(reply, err);
+    throw err;
+  }
+}
