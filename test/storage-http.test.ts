@@ -232,10 +232,11 @@ describe('Storage API: one store, two faces', () => {
     assert.deepEqual(byId.items.map((i: { id: string }) => i.id).sort(), ['p2', 'p4']);
     assert.equal((await fetch(url(PUBSUB, 'pages') + '?after=nope')).status, 400);
     assert.equal((await fetch(url(PUBSUB, 'pages') + '?limit=0')).status, 400);
-    // Full-text search comes with the search module.
-    const search = await fetch(url(PUBSUB, 'pages') + '?q=hello');
-    assert.equal(search.status, 501);
-    assert.equal((await search.json()).error, 'not-implemented');
+    // ?q= lists the items whose text holds the words (the JSON text of these: n and the number).
+    const search = await fetch(url(PUBSUB, 'pages') + '?q=3');
+    assert.equal(search.status, 200);
+    assert.deepEqual((await search.json()).items.map((i: { id: string }) => i.id), ['p3']);
+    assert.deepEqual((await (await fetch(url(PUBSUB, 'pages') + '?q=hello')).json()).items, []);
   });
 
   test('node management: the owner sees and changes the configuration; deleting the node tells XMPP subscribers', async () => {

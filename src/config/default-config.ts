@@ -86,6 +86,7 @@ modules:
   - avatars                # XEP-0398: PEP avatars (XEP-0084) and vCard photos (XEP-0153) converted both ways
   - vcard4                 # XEP-0292 vCard4 in PEP (urn:xmpp:vcard4), also answered to the IQ-based get
   - pubsub                 # XEP-0060 publish-subscribe service on pubsub.<host>
+  - pubsub_mam             # XEP-0442: node items (and item history) queried, paged and searched with MAM (XEP-0431)
   - storage                # Storage: PEP and pubsub nodes over HTTP (/storage), change feeds, item history, quotas
   - microblog              # XEP-0277 blogs on PEP: posts checked and normalized, a comments node per post
   - social_feed            # XEP-0472 social feeds on pubsub.<host>: the base profile, checked posts, comments

@@ -28,7 +28,7 @@ export type SaslMechanismName = (typeof SASL_MECHANISMS)[number];
  * ad-hoc commands with which each account manages its app tokens (its own only; the tokens grant nothing the account
  * could not do itself).
  */
-export const STANDARD_MODULES = ['roster', 'presence', 'disco', 'caps', 'offline', 'vcard', 'private', 'blocking', 'stanza_id', 'carbons', 'csi', 'mam', 'pep', 'bookmarks', 'avatars', 'vcard4', 'pubsub', 'storage', 'microblog', 'social_feed', 'blog', 'last', 'ping', 'version', 'time', 'sm', 'adhoc', 'app_tokens'] as const;
+export const STANDARD_MODULES = ['roster', 'presence', 'disco', 'caps', 'offline', 'vcard', 'private', 'blocking', 'stanza_id', 'carbons', 'csi', 'mam', 'pep', 'bookmarks', 'avatars', 'vcard4', 'pubsub', 'pubsub_mam', 'storage', 'microblog', 'social_feed', 'blog', 'last', 'ping', 'version', 'time', 'sm', 'adhoc', 'app_tokens'] as const;
 
 type RawIssue = z.core.$ZodRawIssue;
 

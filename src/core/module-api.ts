@@ -26,6 +26,8 @@ export interface ModuleDefinition<O = unknown> {
   options?: OptionsSchema<O>;
   /** Modules that must be enabled too (loaded first). */
   dependencies?: string[];
+  /** Modules loaded first when they are enabled, whose services this one adds to (pubsub_mam after pubsub and pep). */
+  after?: string[];
   setup(m: ModuleContext<O>): void | Promise<void>;
 }
 
@@ -46,6 +48,14 @@ export interface IqRequest {
 /** What an IQ handler returns: a payload for the result, nothing for an empty result, or a whole stanza. */
 export type IqHandlerResult = Element | null | undefined | void | { reply: Element };
 export type IqHandler = (request: IqRequest) => IqHandlerResult | Promise<IqHandlerResult>;
+
+/** Where an IQ handler listens, and for which requests (ModuleContext.iq). */
+export interface IqRouting {
+  to?: 'host' | 'bare' | 'both';
+  /** Takes only the requests whose payload passes; the others go on to handlers of lower priority. */
+  accepts?: (payload: Element) => boolean;
+  priority?: number;
+}
 
 export interface Identity {
   category: string;
@@ -148,15 +158,34 @@ export class ModuleContext<O = unknown> {
   /**
    * Answers IQs of one type for one payload (namespace + element name), addressed to the host,
    * to accounts' bare JIDs, or both. Thrown StanzaErrors become error replies.
+   *
+   * Two modules may answer the same payload for different requests (XEP-0313 on an account, XEP-0442 on one of its
+   * PEP nodes): the one with `accepts` takes only the requests it accepts, ahead of the others by its `priority`.
    */
-  iq(type: 'get' | 'set', namespace: string, element: string, handler: IqHandler, to: 'host' | 'bare' | 'both' = 'host'): void {
+  iq(type: 'get' | 'set', namespace: string, element: string, handler: IqHandler, to: 'host' | 'bare' | 'both' | IqRouting = 'host'): void {
+    const routing: IqRouting = typeof to === 'string' ? { to } : to;
+    const { accepts, priority = 0 } = routing;
     const listener = (event: StanzaEvent) => {
+      if (accepts && !accepts(event.stanza.firstElement()!)) return undefined;
       this.answerIq(event, handler);
       return true;
     };
     const key = `iq-${type}/%s/${namespace}:${element}`;
-    if (to !== 'bare') this.hook(key.replace('%s', 'host'), listener);
-    if (to !== 'host') this.hook(key.replace('%s', 'bare'), listener);
+    const target = routing.to ?? 'host';
+    if (target !== 'bare') this.hook(key.replace('%s', 'host'), listener, priority);
+    if (target !== 'host') this.hook(key.replace('%s', 'bare'), listener, priority);
+  }
+
+  /**
+   * A context on a service domain another module of this host runs (pubsub.<host>), to add features and handlers
+   * there; they go away with this module. Undefined when no such domain is served by this host.
+   */
+  attach(domain: string): ModuleContext<O> | undefined {
+    const component = this.host.server.components.get(domain);
+    if (!component || component.parent !== this.host) return undefined;
+    const context = new ModuleContext<O>(this.name, component, this.options);
+    this.cleanups.push(() => context.unload());
+    return context;
   }
 
   private answerIq(event: StanzaEvent, handler: IqHandler): void {

@@ -138,6 +138,7 @@ export class Server {
       if (!enabled.has(name)) throw new ConfigurationError(`module "${neededBy}" needs module "${name}": add "${name}" to modules`);
       if (order.includes(definition)) return;
       for (const dependency of definition.dependencies ?? []) visit(dependency, name);
+      for (const earlier of definition.after ?? []) if (enabled.has(earlier)) visit(earlier, name);
       order.push(definition);
     };
     for (const name of enabled.keys()) visit(name);

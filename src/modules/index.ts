@@ -30,8 +30,9 @@ import appTokens from './app-tokens/index.js';
 import microblog from './microblog/index.js';
 import socialFeed from './social-feed/index.js';
 import blog from './blog/index.js';
+import pubsubMam from './pubsub-mam/index.js';
 
 // Each module is typed by its own options; the registry only needs their common shape.
-const all = [caps, disco, offline, ping, presence, register, roster, time, version, contactAddresses, last, privateStorage, vcard, blocking, stanzaId, carbons, csi, pubsub, pep, bookmarks, avatars, vcard4, sm, mam, storage, adhoc, appTokens, microblog, socialFeed, blog] as unknown as ModuleDefinition<unknown>[];
+const all = [caps, disco, offline, ping, presence, register, roster, time, version, contactAddresses, last, privateStorage, vcard, blocking, stanzaId, carbons, csi, pubsub, pep, bookmarks, avatars, vcard4, sm, mam, storage, adhoc, appTokens, microblog, socialFeed, blog, pubsubMam] as unknown as ModuleDefinition<unknown>[];
 
 export const availableModules = new Map<string, ModuleDefinition<unknown>>(all.map((m) => [m.name, m]));

@@ -54,6 +54,8 @@ export {
   type TypeFilter,
   parseTypeFilter,
 } from './service.js';
+export { ItemHistoryArchive, NodeItemsArchive, type NodeArchive, type ReadableArchive } from './node-archive.js';
+export { payloadText } from './search-text.js';
 export { REVISIONS_STORE, RevisionStore, type Revision } from './revisions.js';
 export { ITEMS_STORE, NODES_STORE, NO_USAGE, PubSubStore, type Usage } from './store.js';
 export { NS_SUBSCRIBE_OPTIONS, defaultSubscriptionOptions, type SubscriptionOptions } from './subscription-options.js';

@@ -46,10 +46,10 @@ export class RevisionStore {
   }
 
   /** Keeps a revision of an item (the one a new publish replaces). */
-  async add(host: string, user: string, node: string, item: string, revision: { rev: string; publisher: string; when: number; size: number; payloadXml: string }): Promise<void> {
+  async add(host: string, user: string, node: string, item: string, revision: { rev: string; publisher: string; when: number; size: number; payloadXml: string; text?: string }): Promise<void> {
     const value = `<revision xmlns='${NS_STORED}' publisher='${escapeAttr(revision.publisher)}' rev='${revision.rev}' size='${revision.size}'>${revision.payloadXml}</revision>`;
     const key = this.withKey(node, item);
-    await this.archive.append(host, user, { id: key + SEPARATOR + revision.rev, when: revision.when, with: key, value });
+    await this.archive.append(host, user, { id: key + SEPARATOR + revision.rev, when: revision.when, with: key, value, text: revision.text });
   }
 
   /** An item's revisions, newest first. */

@@ -27,6 +27,9 @@ import { buildForm, findForm, type DataForm } from '../core/data-forms.js';
 import type { NodeChange, ServiceHooks } from './hooks.js';
 import { NotificationMessage, SharedEvent, delayElement, eventElement, notificationId, shimHeaders } from './notify.js';
 import type { Revision } from './revisions.js';
+import { payloadText } from './search-text.js';
+import { ItemHistoryArchive, NodeItemsArchive, type NodeArchive } from './node-archive.js';
+import { indexWords, matchesSearch, searchWords } from '../storage/text-search.js';
 import { NO_REVISIONS, NO_USAGE, isStorableId, newRevision, type PubSubStore, type RevisionCount, type StoredItem, type Usage } from './store.js';
 import {
   applySubscriptionOptionsForm,
@@ -791,9 +794,13 @@ export class PubSubService {
         if (!replaced) trimmed = await store.oldestItems(host, user, node.name, count + 1 - max);
         const delta = subtract(sum(storedBy(published), ...trimmed.map((t) => negate(storedBy(t)))), replaced ? storedBy(replaced) : NO_USAGE);
         await this.admit(delta);
-        await store.appendItem(host, user, node.name, { id, publisher: published.publisher, when: published.when, payloadXml, rev: published.rev, revisions: published.revisions });
+        const text = store.searchable ? payloadText(payload) : undefined;
+        await store.appendItem(host, user, node.name, { id, publisher: published.publisher, when: published.when, payloadXml, rev: published.rev, revisions: published.revisions, text });
         if (replaced && store.revisions) {
-          if (history.keep) await store.revisions.add(host, user, node.name, id, { ...replaced, payloadXml: replaced.payload ? serialize(replaced.payload) : '' });
+          if (history.keep) {
+            const replacedText = store.searchable ? payloadText(replaced.payload) : undefined;
+            await store.revisions.add(host, user, node.name, id, { ...replaced, payloadXml: replaced.payload ? serialize(replaced.payload) : '', text: replacedText });
+          }
           if (history.drop === 'all') await store.revisions.delete(host, user, node.name, id);
           else if (history.drop.length) await store.revisions.delete(host, user, node.name, id, history.drop);
         }
@@ -1110,7 +1117,16 @@ export class PubSubService {
   // --- §6.5 Retrieve items ---
 
   /** `requester` null is an anonymous reader (the HTTP face): open nodes only. */
-  async items(requester: Jid | null, name: string | undefined, request: { ids?: string[]; maxItems?: number; subid?: string; page?: PageRequest }): Promise<ItemsResult[]> {
+  /**
+   * §6.5 items retrieval. `text` (Quire's search) keeps the items whose payload text holds every word of it
+   * (search-text.ts); it needs a store that indexes text (`searchable`).
+   */
+  async items(
+    requester: Jid | null,
+    name: string | undefined,
+    request: { ids?: string[]; maxItems?: number; subid?: string; page?: PageRequest; text?: string },
+  ): Promise<ItemsResult[]> {
+    if (request.text !== undefined && !this.searchable) throw unsupported('retrieve-items', 'this storage cannot search text');
     const node = this.requireNode(name);
     const access = await this.accessFor(node);
     const denied = access.check(requester?.bare ?? ANONYMOUS, 'retrieve');
@@ -1124,7 +1140,7 @@ export class PubSubService {
       const out: ItemsResult[] = [];
       for (const child of this.childrenOf(node.name)) {
         if (child.isCollection || (await this.checkAccess(child, requester, 'retrieve')) !== null) continue;
-        out.push(await this.leafItems(child, { maxItems: request.maxItems ?? this.env.limits.maxPageSize }));
+        out.push(await this.leafItems(child, { maxItems: request.maxItems ?? this.env.limits.maxPageSize, text: request.text }));
       }
       return out;
     }
@@ -1135,40 +1151,47 @@ export class PubSubService {
     return node.config.item_expire === 'max' ? undefined : Date.now() - node.config.item_expire * 1000;
   }
 
-  private async leafItems(node: PubSubNode, request: { ids?: string[]; maxItems?: number; page?: PageRequest }): Promise<ItemsResult> {
+  /** Whether items can be searched by text (items() with `text`). */
+  get searchable(): boolean {
+    return this.env.store.searchable;
+  }
+
+  private async leafItems(node: PubSubNode, request: { ids?: string[]; maxItems?: number; page?: PageRequest; text?: string }): Promise<ItemsResult> {
     const { host, user, store } = this.env;
+    const text = request.text;
     if (!node.config.persist_items) {
       // §6.5.6: a transient node returns its last item, if it has one.
       const last = node.last;
-      return { node: node.name, items: last && (!request.ids || request.ids.includes(last.id)) ? [last] : [] };
+      const matches = last && (text === undefined || matchesSearch(new Set(indexWords(payloadText(last.payload) ?? '')), searchWords(text)));
+      return { node: node.name, items: last && matches && (!request.ids || request.ids.includes(last.id)) ? [last] : [] };
     }
     const since = this.since(node);
     if (request.ids) {
-      const found = await store.items(host, user, node.name, { ids: request.ids, since });
+      const found = await store.items(host, user, node.name, { ids: request.ids, since, text });
       return { node: node.name, items: found.items };
     }
     const page = request.page;
     const pageSize = Math.min(page?.max ?? request.maxItems ?? this.env.limits.maxPageSize, this.env.limits.maxPageSize);
     try {
       if (page && (page.after !== undefined || page.before !== undefined || page.index !== undefined || page.max !== undefined)) {
-        const count = await store.countItems(host, user, node.name, since);
+        const count = await store.countItems(host, user, node.name, since, text);
         let items: Item[];
         let firstIndex: number | undefined;
         let complete: boolean;
         if (page.after !== undefined) {
-          ({ items, complete } = await store.items(host, user, node.name, { after: page.after, limit: pageSize, since }));
+          ({ items, complete } = await store.items(host, user, node.name, { after: page.after, limit: pageSize, since, text }));
         } else if (page.before !== undefined) {
           // §2.5: an empty <before/> is the last page.
-          ({ items, complete } = await store.items(host, user, node.name, { before: page.before === '' ? undefined : page.before, newest: true, limit: pageSize, since }));
+          ({ items, complete } = await store.items(host, user, node.name, { before: page.before === '' ? undefined : page.before, newest: true, limit: pageSize, since, text }));
           items.reverse();
           if (page.before === '') firstIndex = count - items.length;
         } else if (page.index !== undefined) {
-          const upTo = (await store.items(host, user, node.name, { limit: Math.min(page.index, count) + pageSize, since })).items;
+          const upTo = (await store.items(host, user, node.name, { limit: Math.min(page.index, count) + pageSize, since, text })).items;
           items = upTo.slice(page.index);
           firstIndex = page.index;
           complete = page.index + items.length >= count;
         } else {
-          ({ items, complete } = await store.items(host, user, node.name, { limit: pageSize, since }));
+          ({ items, complete } = await store.items(host, user, node.name, { limit: pageSize, since, text }));
           firstIndex = 0;
         }
         const result: ItemsResult = { node: node.name, items, page: { count, complete } };
@@ -1180,10 +1203,10 @@ export class PubSubService {
         return result;
       }
       // §6.5.7: the N most recent, in publication order; with no limit asked, the newest page, said to be cut (§6.5.4).
-      const found = await store.items(host, user, node.name, { newest: true, limit: pageSize, since });
+      const found = await store.items(host, user, node.name, { newest: true, limit: pageSize, since, text });
       const items = found.items.reverse();
       if (request.maxItems === undefined && !found.complete) {
-        const count = await store.countItems(host, user, node.name, since);
+        const count = await store.countItems(host, user, node.name, since, text);
         return { node: node.name, items, page: { count, first: items[0]?.id, last: items[items.length - 1]?.id, firstIndex: count - items.length } };
       }
       return { node: node.name, items };
@@ -1205,6 +1228,26 @@ export class PubSubService {
     const { store, host, user } = this.env;
     const earlier = current.item.revisions.count && store.revisions ? (await store.revisions.list(host, user, current.node, id)).revisions : [];
     return { current: current.item, earlier: earlier.filter((r) => r.rev !== current.item.rev) };
+  }
+
+  /**
+   * XEP-0442: the node's items as an archive for a MAM query, once the requester may read them (§6.5 access). A
+   * transient node keeps no items, so its archive is empty.
+   */
+  async nodeArchive(requester: Jid | null, name: string | undefined): Promise<{ node: PubSubNode; archive: NodeArchive }> {
+    const node = this.requireNode(name);
+    if (node.isCollection) throw unsupported('retrieve-items', 'a collection node has no archive of its own: query its leaves');
+    const denied = await this.checkAccess(node, requester, 'retrieve');
+    if (denied) throw denied;
+    return { node, archive: new NodeItemsArchive(this.env.store, node.name, this.since(node)) };
+  }
+
+  /** XEP-0442 on one item (Quire's item history): its earlier revisions, oldest first, then the current one. */
+  async itemHistoryArchive(requester: Jid | null, name: string | undefined, id: string): Promise<{ node: PubSubNode; archive: NodeArchive }> {
+    const { current, earlier } = await this.history(requester, name, id);
+    const node = this.requireNode(name);
+    const revisions: Item[] = earlier.reverse().map((r) => ({ ...r, id, revisions: NO_REVISIONS }));
+    return { node, archive: new ItemHistoryArchive([...revisions, current]) };
   }
 
   /** One revision of an item, the current one included. */

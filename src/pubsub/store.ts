@@ -112,10 +112,16 @@ function fieldsOf(el: Element): FormField[] {
 export class PubSubStore {
   constructor(
     private readonly map: MapStore,
-    private readonly archive: ArchiveStore,
+    /** The items (node-archive.ts reads it as XEP-0442 archives). */
+    readonly archive: ArchiveStore,
     /** Earlier revisions of items; without a store for them, no node keeps any. */
     readonly revisions: RevisionStore | null = null,
   ) {}
+
+  /** Whether items can be searched by their text (the archive store indexes it). */
+  get searchable(): boolean {
+    return this.archive.textSearch;
+  }
 
   async load(host: string, user: string): Promise<StoredService> {
     const entries = await this.map.getAll(host, user);
@@ -196,11 +202,12 @@ export class PubSubStore {
 
   // --- Items ---
 
-  private itemKey(node: string, id: string): string {
+  itemKey(node: string, id: string): string {
     return node + SEPARATOR + id;
   }
 
-  private toItem(node: string, archiveId: string, when: number, value: string): StoredItem {
+  /** An item from its entry in the items archive. */
+  toItem(node: string, archiveId: string, when: number, value: string): StoredItem {
     const el = parseStoredXml(value);
     const payload = el.firstElement() ?? null;
     const attrs = el.attrs;
@@ -221,11 +228,11 @@ export class PubSubStore {
     host: string,
     user: string,
     node: string,
-    item: { id: string; publisher: string; when: number; payloadXml: string; rev: string; revisions: RevisionCount },
+    item: { id: string; publisher: string; when: number; payloadXml: string; rev: string; revisions: RevisionCount; text?: string },
   ): Promise<void> {
     const revs = item.revisions.count ? ` revs='${item.revisions.count}' revbytes='${item.revisions.bytes}'` : '';
     const value = `<item xmlns='${NS_STORED}' publisher='${escapeApos(item.publisher)}' rev='${item.rev}' size='${Buffer.byteLength(item.payloadXml)}'${revs}>${item.payloadXml}</item>`;
-    await this.archive.append(host, user, { id: this.itemKey(node, item.id), when: item.when, with: node, value });
+    await this.archive.append(host, user, { id: this.itemKey(node, item.id), when: item.when, with: node, value, text: item.text });
   }
 
   /** One item, or null. */
@@ -237,13 +244,14 @@ export class PubSubStore {
 
   /**
    * Items of a node. `newest` pages back from the newest (max_items, §6.5.7); otherwise forward from the
-   * oldest; `after`/`before` are item ids (RSM cursors). `since` leaves out items older than it (item_expire).
+   * oldest; `after`/`before` are item ids (RSM cursors). `since` leaves out items older than it (item_expire);
+   * `text` keeps the items whose text holds every word of it (search-text.ts, ArchiveQuery.text).
    */
   async items(
     host: string,
     user: string,
     node: string,
-    query: { ids?: string[]; limit?: number; after?: string; before?: string; newest?: boolean; since?: number },
+    query: { ids?: string[]; limit?: number; after?: string; before?: string; newest?: boolean; since?: number; text?: string },
   ): Promise<{ items: StoredItem[]; complete: boolean }> {
     const result = await this.archive.query(host, user, {
       with: node,
@@ -253,12 +261,13 @@ export class PubSubStore {
       before: query.before === undefined ? undefined : this.itemKey(node, query.before),
       reverse: query.newest,
       start: query.since,
+      text: query.text,
     });
     return { items: result.items.map((i) => this.toItem(node, i.id, i.when, i.value)), complete: result.complete };
   }
 
-  async countItems(host: string, user: string, node: string, since?: number): Promise<number> {
-    return this.archive.count(host, user, { with: node, start: since });
+  async countItems(host: string, user: string, node: string, since?: number, text?: string): Promise<number> {
+    return this.archive.count(host, user, { with: node, start: since, text });
   }
 
   /** The oldest `count` items, to trim a node to its max_items. */

@@ -4,7 +4,9 @@ import { StanzaError } from '../../core/stanza.js';
 import { parseStoredXml } from '../../core/roster.js';
 import { tryParseJid, type Jid } from '../../core/jid/index.js';
 import type { ArchiveItem, ArchiveQuery, ArchiveStore } from '../../core/storage-api.js';
-import type { MamFilter, RsmRequest } from './query.js';
+import { xml, type Element } from '../../core/xml/element.js';
+import { NS_RSM, type MamFilter, type RsmRequest } from './query.js';
+import { NS_MAM } from './rules.js';
 
 export interface Page {
   /** In chronological order. */
@@ -52,9 +54,12 @@ function matchesFullJid(item: ArchiveItem, jid: Jid): boolean {
   return tryParseJid(message.attrs.from)?.full === jid.full || tryParseJid(message.attrs.to)?.full === jid.full;
 }
 
+/** What the runner reads: a user archive, or a pubsub node's items seen as one (XEP-0442, src/pubsub/node-archive.ts). */
+export type QueriedArchive = Pick<ArchiveStore, 'query' | 'count'>;
+
 export class ArchiveQueryRunner {
   constructor(
-    private store: ArchiveStore,
+    private store: QueriedArchive,
     private host: string,
     private user: string,
   ) {}
@@ -163,4 +168,16 @@ export class ArchiveQueryRunner {
       cursor = chunk.items[chunk.items.length - 1].id;
     }
   }
+}
+
+/** §4.3: the IQ result that ends a query, with the XEP-0059 set describing the page. */
+export function fin(page: Page, queryId: string | undefined): Element {
+  const set = xml('set', { xmlns: NS_RSM });
+  if (page.items.length > 0) {
+    const index = page.index === undefined ? undefined : String(page.index);
+    set.append(xml('first', { index }, page.items[0].id));
+    set.append(xml('last', {}, page.items[page.items.length - 1].id));
+  }
+  if (page.count !== undefined) set.append(xml('count', {}, String(page.count)));
+  return xml('fin', { xmlns: NS_MAM, queryid: queryId, complete: page.complete ? 'true' : undefined }, set);
 }

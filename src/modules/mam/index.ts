@@ -12,8 +12,8 @@ import { parseStoredXml } from '../../core/roster.js';
 import { StanzaError } from '../../core/stanza.js';
 import { xml, type Element } from '../../core/xml/element.js';
 import { NS_SID, stanzaIdBy } from '../stanza-id/index.js';
-import { ArchiveQueryRunner, type Page } from './archive.js';
-import { formatDateTime, NS_FULLTEXT, NS_RSM, parseQuery, queryForm, type QueryCapabilities } from './query.js';
+import { ArchiveQueryRunner, fin } from './archive.js';
+import { formatDateTime, NS_FULLTEXT, parseQuery, queryForm, type QueryCapabilities } from './query.js';
 import {
   listVerdict, NS_MAM, parsePrefs, PrefsError, prefsToXml, searchableText, worthArchiving, type DefaultPolicy, type Prefs,
 } from './rules.js';
@@ -282,16 +282,4 @@ function resultMessage(to: Jid, archiveJid: Jid, queryId: string | undefined, id
     { to: to.full, from: archiveJid.bare, id: randomUUID() },
     xml('result', { xmlns: NS_MAM, queryid: queryId, id }, forwarded),
   );
-}
-
-/** §4.3: the IQ result that ends a query, with the XEP-0059 set describing the page. */
-function fin(page: Page, queryId: string | undefined): Element {
-  const set = xml('set', { xmlns: NS_RSM });
-  if (page.items.length > 0) {
-    const index = page.index === undefined ? undefined : String(page.index);
-    set.append(xml('first', { index }, page.items[0].id));
-    set.append(xml('last', {}, page.items[page.items.length - 1].id));
-  }
-  if (page.count !== undefined) set.append(xml('count', {}, String(page.count)));
-  return xml('fin', { xmlns: NS_MAM, queryid: queryId, complete: page.complete ? 'true' : undefined }, set);
 }

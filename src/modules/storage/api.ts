@@ -6,7 +6,7 @@ import type { Jid } from '../../core/jid/index.js';
 import type { Logger } from '../../core/logger.js';
 import type { Server } from '../../core/server.js';
 import type { HttpService } from '../../http/service.js';
-import { configForm, type ItemsResult, type PageRequest, type PubSubNode, type PubSubService } from '../../pubsub/index.js';
+import { configForm, type PubSubNode, type PubSubService } from '../../pubsub/index.js';
 import type { ChangeLog } from './change-log.js';
 import type { ChangeFeed } from './feed.js';
 import { callerOf, checkNode, type Caller, type Need } from './grants.js';
@@ -15,21 +15,12 @@ import type { StorageOptions } from './options.js';
 import type { Quotas } from './quota.js';
 import { resolveTarget, type Target } from './targets.js';
 
-/**
- * Full-text search over a node's items (`GET /storage/{jid}/{node}?q=`), which the search module provides once it is
- * merged, by setting `storageApi(server).search`. It is called for a leaf node the caller may read (access and token
- * checked), with the listing's page (after/before/max), and answers the matching items, paged like a listing (page.count,
- * page.complete). Until one is set, `?q=` answers 501 not-implemented.
- */
-export type SearchHook = (target: Target, node: PubSubNode, caller: Caller, query: string, page: PageRequest) => Promise<ItemsResult>;
-
 /** Path segments keep '@' and ':' as they are (RFC 3986 pchar), so JIDs and namespaced node names stay readable. */
 export function segment(text: string): string {
   return encodeURIComponent(text).replace(/%40/g, '@').replace(/%3A/gi, ':');
 }
 
 export class StorageApi {
-  search: SearchHook | null = null;
   private configFields = new WeakMap<PubSubService, ReadonlySet<string>>();
 
   constructor(

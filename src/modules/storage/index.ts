@@ -17,7 +17,6 @@ import { storageOptions } from './options.js';
 import { QUOTA_STORE, Quotas } from './quota.js';
 import { storageRoutes } from './routes/index.js';
 
-export { type SearchHook } from './api.js';
 
 const apis = new WeakMap<Server, StorageApi>();
 

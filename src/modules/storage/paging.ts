@@ -1,6 +1,7 @@
 // Listing query parameters, mirroring XEP-0059: `limit` (at most the service's page size), `after` and `before` (item
 // ids: items published after or before that one), `order` (newest first, the default, or oldest first), `id` (those
-// items only, repeatable) and `q` (full-text search, see api.ts). A page says whether it is the last one in its
+// items only, repeatable) and `q` (full-text search: the items whose text holds every word of it, by the rules of
+// src/storage/text-search.ts). A page says whether it is the last one in its
 // direction (`complete`) and links the next one.
 import { HttpError } from '../../http/errors.js';
 import type { PageRequest } from '../../pubsub/index.js';
@@ -61,6 +62,7 @@ export function nextQuery(query: ListingQuery, shown: string[], complete: boolea
   const params = new URLSearchParams();
   if (query.order !== 'newest') params.set('order', query.order);
   params.set('limit', String(query.limit));
+  if (query.q !== undefined) params.set('q', query.q);
   // On in the direction the page went: newest first goes back from the last shown (or, paging forward with after,
   // on from the first shown); oldest first goes on from the last shown (or back from the first, with before).
   if (query.order === 'newest') {

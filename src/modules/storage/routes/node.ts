@@ -55,26 +55,17 @@ export function nodeRoutes(app: FastifyInstance, api: StorageApi): void {
     const lastEventId = api.changeLog.now();
     let items: Item[];
     let page: { count?: number; complete: boolean } = { complete: true };
-    if (query.q !== undefined) {
-      if (!api.search) throw new HttpError(501, 'not-implemented', 'full-text search (?q=) is not available on this server yet');
-      const search = api.search;
-      const found = await api.engine(caller, async () => {
-        // The hook searches a node the caller may read: the check is the same as for a listing.
-        const denied = await service.checkAccess(node, caller.jid, 'retrieve');
-        if (denied) throw denied;
-        return search(target, node, caller, query.q!, pageFor(query).page);
-      });
-      items = found.items;
-      page = { count: found.page?.count, complete: found.page?.complete ?? true };
-    } else if (query.ids) {
+    if (query.q !== undefined && !service.searchable) throw new HttpError(501, 'not-implemented', 'this storage backend cannot search text');
+    if (query.ids) {
       const ids = query.ids;
-      const [found] = await api.engine(caller, () => service.items(caller.jid, node.name, { ids }));
+      const [found] = await api.engine(caller, () => service.items(caller.jid, node.name, { ids, text: query.q }));
       items = found?.items ?? [];
     } else {
       const { page: request_, reverse } = pageFor(query);
       const [found] = await api.engine(caller, async () => {
         try {
-          return await service.items(caller.jid, node.name, { page: request_ });
+          // ?q= is a listing of the items whose text holds every word of it, paged the same way.
+          return await service.items(caller.jid, node.name, { page: request_, text: query.q });
         } catch (err) {
           // XEP-0059 §2.6: a cursor that names no item; over HTTP, a bad query rather than a missing resource.
           if ((err as { condition?: string }).condition === 'item-not-found') throw new HttpError(400, 'bad-request', `no item "${query.after ?? query.before}" to page from`);
