@@ -1,4 +1,4 @@
-// `quire storage quota` and `quire storage usage` as real processes, on the data folder of a server that applies
+// `quire storage quota`, `usage` and `reindex` as real processes, on the data folder of a server that applies
 // what they set: an account's own limits from the command line, and the usage the server counted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startTestServer } from './helpers/server.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+import { withoutTextSearch } from './helpers/mam.js';
 import { basic, storageUrl } from './helpers/http.js';
 
 const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -59,4 +60,45 @@ test('an administrator sets an account\'s limits and reads its usage from the co
   assert.equal(reset.stdout, 'set the limits of alice@localhost\nlimits: 5000 bytes (host default), 100000 items (host default)\n');
   const unit = await quire(['storage', 'quota', 'alice@localhost', '--bytes', '10M', ...c]);
   assert.match(unit.stdout, /limits: 10485760 bytes \(own\)/);
+});
+
+test('quire storage reindex makes items stored without search text searchable, in the order they had', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'quire-cli-reindex-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const config = join(dir, 'quire.yaml');
+  writeFileSync(config, `hosts: [localhost]\ndata_dir: data\n${MODULES}\n`);
+  const dataDir = join(dir, 'data');
+  const ids = async (server: TestServer, query = '') => (await (await fetch(`${storageUrl(server, 'alice@localhost', 'notes')}${query}`)).json()).items.map((i: { id: string }) => i.id);
+
+  // Storage that cannot search keeps no text, as a Quire before search did.
+  let server = await startTestServer({ modules: MODULES, dataDir, wrapStorage: withoutTextSearch });
+  try {
+    await server.createUser('alice');
+    const json = { ...basic('alice'), 'content-type': 'application/json' };
+    assert.equal((await fetch(storageUrl(server, 'alice@localhost', 'notes'), { method: 'PUT', headers: json, body: '{"access_model": "open", "max_items": 10, "max_revisions": 5}' })).status, 201);
+    for (const [id, text] of [['n1', 'balcony one'], ['n2', 'garden'], ['n3', 'balcony three'], ['n1', 'balcony again']]) {
+      assert.ok([200, 201, 204].includes((await fetch(storageUrl(server, 'alice@localhost', 'notes', id), { method: 'PUT', headers: json, body: JSON.stringify({ text }) })).status));
+    }
+  } finally {
+    await server.stop({ keepData: true });
+  }
+  server = await startTestServer({ modules: MODULES, dataDir });
+  try {
+    assert.deepEqual(await ids(server, '?q=balcony'), []);
+  } finally {
+    await server.stop({ keepData: true });
+  }
+
+  const reindex = await quire(['storage', 'reindex', '--config', config]);
+  assert.equal(reindex.code, 0, reindex.stderr);
+  assert.equal(reindex.stdout, 'indexed 4 items and revisions\n');
+
+  server = await startTestServer({ modules: MODULES, dataDir });
+  try {
+    assert.deepEqual(await ids(server), ['n1', 'n3', 'n2']);
+    assert.deepEqual(await ids(server, '?q=balcony'), ['n1', 'n3']);
+    assert.deepEqual(await ids(server, '?q=again'), ['n1']);
+  } finally {
+    await server.stop();
+  }
 });

@@ -1,4 +1,4 @@
-// `quire storage`: what an account stores (its PEP nodes, their items and earlier revisions) and what it may store.
+// `quire storage`: the search index of items (`reindex`), and what an account stores (its PEP nodes, their items and earlier revisions) and what it may store.
 // The counts are the engine's running totals (u␟<node> entries of the pubsub map store); `--recount` counts the items
 // again and stores the result (run it with the server stopped: a running server keeps its own totals in memory).
 import type { Command } from 'commander';
@@ -87,6 +87,32 @@ export function storageCommands(program: Command, helpers: CliHelpers): void {
         await printLimits(loaded, host, await readOverride(backend.keyval(QUOTA_STORE), host, user));
         for (const [node, usage] of rows) console.log(`  ${node}\t${usage.items} items\t${usage.bytes} bytes\t${usage.revisions} revisions`);
       });
+    });
+
+  storage
+    .command('reindex')
+    .description('index the text of every PEP and pubsub item for search (items stored before search existed; server stopped)')
+    .option('-c, --config <path>', helpers.configHelp)
+    .action(async (opts: { config?: string }) => {
+      const loaded = helpers.loadConfig(opts.config);
+      const backend = await openStorage(loaded);
+      try {
+        const store = new PubSubStore(backend.map(NODES_STORE), backend.archive(ITEMS_STORE), new RevisionStore(backend.archive(REVISIONS_STORE)));
+        const modules = enabledModules(loaded);
+        const pubsubDomain = (modules.get('pubsub') as { domain?: string } | undefined)?.domain;
+        let total = 0;
+        for (const host of loaded.config.hosts) {
+          // Every account's PEP service, and the pubsub service's partition (its domain, no user).
+          const partitions: [string, string][] = (await backend.accounts.list(host)).map((user) => [host, user]);
+          if (modules.has('pubsub')) partitions.push([pubsubDomain ?? `pubsub.${host}`, '']);
+          for (const [partition, user] of partitions) {
+            for (const node of (await store.load(partition, user)).nodes) total += await store.reindex(partition, user, node.name);
+          }
+        }
+        console.log(`indexed ${total} items and revisions`);
+      } finally {
+        await backend.close();
+      }
     });
 
   storage

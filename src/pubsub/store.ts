@@ -22,6 +22,7 @@ import { parseStoredXml } from '../core/roster.js';
 import { Element, serialize, xml } from '../core/xml/element.js';
 import { NS_DATA, parseForm, type FormField } from '../core/data-forms.js';
 import type { RevisionStore } from './revisions.js';
+import { payloadText } from './search-text.js';
 
 export const SEPARATOR = '\u001f';
 export const NODES_STORE = 'pubsub';
@@ -297,6 +298,33 @@ export class PubSubStore {
       if (page.complete || page.items.length === 0) return usage;
       after = page.items[page.items.length - 1].id;
     }
+  }
+
+  /**
+   * Stores the search text of every item of a node and of their earlier revisions again (`quire storage reindex`: items
+   * stored before search existed have none). Each is stored again in publication order, so the order stays.
+   */
+  async reindex(host: string, user: string, node: string): Promise<number> {
+    const items: StoredItem[] = [];
+    for (let after: string | undefined; ; ) {
+      const page = await this.items(host, user, node, { after, limit: 500 });
+      items.push(...page.items);
+      if (page.complete || page.items.length === 0) break;
+      after = page.items[page.items.length - 1].id;
+    }
+    let count = 0;
+    for (const item of items) {
+      if (item.revisions.count && this.revisions) {
+        const { revisions } = await this.revisions.list(host, user, node, item.id);
+        for (const r of revisions.reverse()) {
+          await this.revisions.add(host, user, node, item.id, { ...r, payloadXml: r.payload ? serialize(r.payload) : '', text: payloadText(r.payload) });
+          count++;
+        }
+      }
+      await this.appendItem(host, user, node, { ...item, payloadXml: item.payload ? serialize(item.payload) : '', text: payloadText(item.payload) });
+      count++;
+    }
+    return count;
   }
 
   async deleteItems(host: string, user: string, node: string, ids: string[]): Promise<number> {
