@@ -146,6 +146,12 @@ describe('Publishing over XMPP: XEP-0277 and XEP-0472', () => {
     assert.ok(links.some((l) => l.href === `http://localhost:${server.httpPort}/blog/pubsub.localhost/bob-news/n1`), JSON.stringify(links));
     assert.ok(links.some((l) => l.rel === 'replies' && l.href === 'xmpp:pubsub.localhost?;node=bob-news%3Acomments%2Fn1'));
     await nodeConfig(bob, PUBSUB, 'bob-news:comments/n1');
+    // Retracting the post deletes its comments node, as on PEP.
+    await publish(bob, PUBSUB, 'bob-news', atomEntry({ title: 'Short-lived', text: 'Soon gone.' }), 'n2');
+    await nodeConfig(bob, PUBSUB, 'bob-news:comments/n2');
+    result(await iq(bob, 'set', PUBSUB, pubsub(xml('retract', { node: 'bob-news' }, xml('item', { id: 'n2' })))));
+    expectError(await iq(bob, 'get', PUBSUB, owner(xml('configure', { node: 'bob-news:comments/n2' }))), 'cancel', 'item-not-found');
+    await nodeConfig(bob, PUBSUB, 'bob-news:comments/n1');
 
     await createNode(bob, PUBSUB, 'bob-pictures', { 'pubsub#type': 'urn:xmpp:pubsub-social-feed:gallery:1' });
     const refused = await publishRaw(bob, PUBSUB, 'bob-pictures', atomEntry({ title: 'No picture' }));

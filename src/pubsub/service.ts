@@ -677,34 +677,41 @@ export class PubSubService {
   // --- §8.4 Delete a node ---
 
   deleteNode(requester: Jid, name: string | undefined, redirect?: string): Promise<void> {
-    return this.exclusive(async () => {
-      const node = this.requireNode(name);
-      this.requireOwner(node, requester);
-      // §8.4.2: subscribers (pending ones too) hear of it, before their subscriptions go.
-      if (node.config.notify_delete) {
-        const del = xml('delete', { node: node.name }, redirect ? xml('redirect', { uri: redirect }) : null);
-        await this.broadcast(node, del, { includePending: true, nodeEvent: true });
-      }
-      const entries: [string, string | null][] = [[this.saveNodeEntry(node)[0], null]];
-      for (const jid of node.affiliations.keys()) entries.push(this.env.store.affiliationEntry(node.name, jid, null));
-      for (const sub of node.subscriptions.values()) entries.push(this.subscriptionEntry(sub, true));
-      if (redirect) entries.push(this.env.store.redirectEntry(node.name, redirect));
-      // XEP-0248 §7.2: children of a deleted collection are left without that parent.
-      for (const child of this.childrenOf(node.name)) {
-        child.config = { ...child.config, collection: child.config.collection.filter((c) => c !== node.name) };
-        entries.push(this.saveNodeEntry(child));
-      }
-      // §8.4: items (and their revisions) go before the node.
-      await this.removeAllItems(node);
-      entries.push(this.env.store.usageEntry(node.name, null));
-      await this.write(entries);
-      node.forgetSubscriptions();
-      this.nodes.delete(node.name);
-      if (redirect) this.redirects.set(node.name, redirect);
-      await this.changed({ kind: 'deleted', node: node.name, requester });
-      for (const parent of node.config.collection) this.notifyAssociation(parent, node.name, 'disassociate');
-      this.env.itemsChanged?.({ kind: 'purged', node: node.name, requester });
-    });
+    return this.exclusive(() => this.deleteNodeNow(requester, name, redirect));
+  }
+
+  /** Deletes a node from a hook inside this service's queue (a retracted XEP-0472 post's comments node). */
+  deleteNodeFromHook(requester: Jid, name: string): Promise<void> {
+    return this.deleteNodeNow(requester, name);
+  }
+
+  private async deleteNodeNow(requester: Jid, name: string | undefined, redirect?: string): Promise<void> {
+    const node = this.requireNode(name);
+    this.requireOwner(node, requester);
+    // §8.4.2: subscribers (pending ones too) hear of it, before their subscriptions go.
+    if (node.config.notify_delete) {
+      const del = xml('delete', { node: node.name }, redirect ? xml('redirect', { uri: redirect }) : null);
+      await this.broadcast(node, del, { includePending: true, nodeEvent: true });
+    }
+    const entries: [string, string | null][] = [[this.saveNodeEntry(node)[0], null]];
+    for (const jid of node.affiliations.keys()) entries.push(this.env.store.affiliationEntry(node.name, jid, null));
+    for (const sub of node.subscriptions.values()) entries.push(this.subscriptionEntry(sub, true));
+    if (redirect) entries.push(this.env.store.redirectEntry(node.name, redirect));
+    // XEP-0248 §7.2: children of a deleted collection are left without that parent.
+    for (const child of this.childrenOf(node.name)) {
+      child.config = { ...child.config, collection: child.config.collection.filter((c) => c !== node.name) };
+      entries.push(this.saveNodeEntry(child));
+    }
+    // §8.4: items (and their revisions) go before the node.
+    await this.removeAllItems(node);
+    entries.push(this.env.store.usageEntry(node.name, null));
+    await this.write(entries);
+    node.forgetSubscriptions();
+    this.nodes.delete(node.name);
+    if (redirect) this.redirects.set(node.name, redirect);
+    await this.changed({ kind: 'deleted', node: node.name, requester });
+    for (const parent of node.config.collection) this.notifyAssociation(parent, node.name, 'disassociate');
+    this.env.itemsChanged?.({ kind: 'purged', node: node.name, requester });
   }
 
   // --- §8.5 Purge ---

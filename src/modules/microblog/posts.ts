@@ -3,11 +3,12 @@
 // create a post's comments node once the post is stored, and delete it with the post. The two modules differ only
 // in which nodes are theirs and where a post's comments go, which they say through a PostsProfile.
 import { createHash } from 'node:crypto';
-import type { Jid } from '../../core/jid/index.js';
+import { parseJid, type Jid } from '../../core/jid/index.js';
 import type { Server } from '../../core/server.js';
 import type { Element } from '../../core/xml/element.js';
 import { pubsubError, type NodeConfig, type PublishContext, type PubSubNode, type PubSubService, type ServiceHooks } from '../../pubsub/index.js';
 import { readEntry } from '../../publishing/atom-read.js';
+import { commentsNodeName } from '../../publishing/normalize.js';
 import { prepareEntry } from '../../publishing/prepare.js';
 import { parseXmppUri } from '../../publishing/xmpp-uri.js';
 import { blogPostUrl } from '../blog/site.js';
@@ -44,7 +45,30 @@ export function pubsubOfHost(server: Server, host: string): Promise<PubSubServic
 export function freeCommentsNode(service: PubSubService, preferred: string, owner: Jid): string {
   const taken = service.nodes.get(preferred);
   if (!taken || taken.affiliationOf(owner.bare) === 'owner') return preferred;
-  return `${preferred}-${createHash('sha256').update(owner.bare).digest('hex').slice(0, 8)}`;
+  return ownersCommentsNode(preferred, owner.bare);
+}
+
+/** The comments node made for an owner when the preferred name was someone else's. */
+function ownersCommentsNode(preferred: string, owner: string): string {
+  return `${preferred}-${createHash('sha256').update(owner).digest('hex').slice(0, 8)}`;
+}
+
+/**
+ * The comments nodes freeCommentsNode() may have made for a post on a service, with the owner each was made for: the
+ * preferred name, or the preferred name with the hash of an owner of that node.
+ */
+function commentsNodesOf(service: PubSubService, preferred: string): { node: string; owner: string }[] {
+  const out: { node: string; owner: string }[] = [];
+  for (const node of service.nodes.values()) {
+    if (node.name !== preferred && !node.name.startsWith(`${preferred}-`)) continue;
+    for (const [jid, affiliation] of node.affiliations) {
+      if (affiliation === 'owner' && (node.name === preferred || node.name === ownersCommentsNode(preferred, jid))) {
+        out.push({ node: node.name, owner: jid });
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 /** The comments node a stored post links to on `comments`, when the post names one there. */
@@ -123,10 +147,17 @@ export function postsHooks(server: Server, profile: PostsProfile, defaults: (ser
       }
       // A retracted post takes its comments with it, when its comments node is one the server made for it.
       for (const id of change.ids) {
-        const owner = service.env.pep ? service.env.address : null;
-        if (!owner) continue;
-        const target = await profile.commentsFor(service, node.name, id, owner);
-        if (target && target.service.nodes.get(target.node)?.affiliationOf(owner.bare) === 'owner') await target.service.deleteNode(owner, target.node);
+        if (service.env.pep) {
+          const owner = service.env.address;
+          const target = await profile.commentsFor(service, node.name, id, owner);
+          if (target && target.service.nodes.get(target.node)?.affiliationOf(owner.bare) === 'owner') await target.service.deleteNode(owner, target.node);
+          continue;
+        }
+        // XEP-0472: the comments node is on the post's own service (whose queue runs this hook), owned by its author.
+        if (!(await profile.commentsFor(service, node.name, id, service.env.address))) continue;
+        for (const made of commentsNodesOf(service, commentsNodeName(node.name, id))) {
+          await service.deleteNodeFromHook(parseJid(made.owner), made.node);
+        }
       }
     },
   };
