@@ -227,7 +227,7 @@ describe('Publishing on the web: pages, feeds, books, AtomPub and Micropub', () 
     assert.equal((await post(basic('alice'), 'not xml', 'image/png')).status, 415);
   });
 
-  test('Micropub: q=config, a form-encoded note and a JSON article reach the XMPP subscriber; updates are refused', async () => {
+  test('Micropub: q=config, a form-encoded note and a JSON article reach the XMPP subscriber; q=source, update and delete', async () => {
     const { token } = await server.running.server.tokens.create('localhost', 'alice', { label: 'micropub', scope: 'write', nodes: [MICROBLOG] });
     const config = await fetch(blog('micropub?q=config'), { headers: bearer(token) });
     assert.equal(config.status, 200);
@@ -251,9 +251,39 @@ describe('Publishing on the web: pages, feeds, books, AtomPub and Micropub', () 
     assert.equal(inBody.status, 201);
     assert.equal(inBody.headers.get('location'), blog('in-body'));
 
-    const update = await fetch(blog('micropub'), { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json' }, body: JSON.stringify({ action: 'delete', url: blog('phone-note') }) });
-    assert.equal(update.status, 400);
-    assert.equal(((await update.json()) as { error: string }).error, 'invalid_request');
+    // §3.8 q=source: the post's properties, all or some.
+    const source = await fetch(`${blog('micropub')}?q=source&url=${encodeURIComponent(blog('phone-note'))}`, { headers: bearer(token) });
+    assert.equal(source.status, 200);
+    assert.deepEqual(await source.json(), { type: ['h-entry'], properties: { content: ['A note from my phone'], published: [entry.getChildText('published')], category: ['phone'] } });
+    const some = await fetch(`${blog('micropub')}?q=source&properties[]=category&url=${encodeURIComponent(blog('phone-note'))}`, { headers: bearer(token) });
+    assert.deepEqual(await some.json(), { properties: { category: ['phone'] } });
+
+    // §3.3 update: replace the text, add a category, remove one; the Atom id and the rest stay.
+    const changed = nextEvent(bob, MICROBLOG, 'alice@localhost');
+    const update = await fetch(blog('micropub'), {
+      method: 'POST',
+      headers: { ...bearer(token), 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'update', url: blog('phone-note'), replace: { content: ['An edited note'] }, add: { category: ['edited'] }, delete: { category: ['phone'] } }),
+    });
+    assert.equal(update.status, 204, await update.text());
+    const edited = (await changed).getChild('event', NS_EVENT)!.getChild('items')!.getChild('item')!.getChild('entry', ATOM)!;
+    assert.equal(edited.getChildText('title'), 'An edited note');
+    assert.deepEqual(edited.getChildren('category').map((c) => c.attrs.term), ['edited']);
+    assert.equal(edited.getChildText('id'), entry.getChildText('id'));
+    assert.equal(edited.getChildText('published'), entry.getChildText('published'));
+    const missing = await fetch(blog('micropub'), { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json' }, body: JSON.stringify({ action: 'update', url: blog('no-such-post'), replace: { content: ['x'] } }) });
+    assert.equal(missing.status, 400);
+    assert.equal(((await missing.json()) as { error: string }).error, 'invalid_request');
+
+    // §3.4 delete, form-encoded: the post is retracted and its page is gone.
+    const retracted = nextEvent(bob, MICROBLOG, 'alice@localhost');
+    const removed = await fetch(blog('micropub'), { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/x-www-form-urlencoded' }, body: `action=delete&url=${encodeURIComponent(blog('phone-note'))}` });
+    assert.equal(removed.status, 204);
+    assert.equal((await retracted).getChild('event', NS_EVENT)!.getChild('items')!.getChild('retract')?.attrs.id, 'phone-note');
+    assert.equal((await fetch(blog('phone-note'))).status, 404);
+    const undelete = await fetch(blog('micropub'), { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json' }, body: JSON.stringify({ action: 'undelete', url: blog('phone-note') }) });
+    assert.equal(undelete.status, 400);
+    assert.equal(((await undelete.json()) as { error: string }).error, 'invalid_request');
     const anonymous = await fetch(blog('micropub'), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'h=entry&content=x' });
     assert.equal(anonymous.status, 401);
     assert.equal(((await anonymous.json()) as { error: string }).error, 'unauthorized');

@@ -2,9 +2,12 @@
 //   POST micropub   create an h-entry, form-encoded (h=entry&content=…&name=…&category[]=…&published=…&mp-slug=…)
 //                   or JSON ({"type":["h-entry"],"properties":{…}}, content as text or {"html": …}); 201 Created with
 //                   Location = the post's page
-//   GET  micropub?q=config | q=syndicate-to | q=category
-// Updates, deletes (action=…) and the media endpoint are not offered: 400 invalid_request says so. Errors are
-// Micropub's JSON ({"error", "error_description"}). Authentication is the app token (Authorization: Bearer, or
+//                   action=delete (form or JSON) with the post's url: retracts it (and its comments node), 204
+//                   action=update (JSON) with url and replace / add / delete: republishes the post with the changed
+//                   properties (its Atom id, published date, links and the rest kept), 204
+//   GET  micropub?q=config | q=syndicate-to | q=category | q=source&url=…[&properties[]=…]
+// Undelete and the media endpoint are not offered: 400 invalid_request says so. Errors are Micropub's JSON
+// ({"error", "error_description"}). Authentication is the app token (Authorization: Bearer, or
 // access_token in a form body) or the account's password, as for AtomPub; the token's write scope must cover the
 // blog's node.
 import { randomBytes } from 'node:crypto';
@@ -14,20 +17,36 @@ import { HttpError } from '../../../http/errors.js';
 import { isRfc3339 } from '../../../publishing/dates.js';
 import { NS_ATOM } from '../../../publishing/post.js';
 import { htmlToText } from '../../../publishing/text.js';
+import { readEntry } from '../../../publishing/atom-read.js';
 import type { BlogContext } from '../context.js';
 import { withSecurityHeaders } from '../respond.js';
-import { postPath, type BlogRef } from '../urls.js';
-import { publishEntry, slugOf, writerOf } from './writer.js';
+import { RESERVED_SEGMENTS, blogPath, postPath, type BlogRef } from '../urls.js';
+import { engine, publishEntry, slugOf, writerOf, type Writer } from './writer.js';
 
 type Value = string | { html?: string; value?: string };
 type Properties = Record<string, Value[]>;
+
+/** What a request asks: a new h-entry (type and properties), or an action on the post at `url`. */
+interface MicropubRequest {
+  type: string;
+  properties: Properties;
+  action?: string;
+  url?: string;
+  /** §3.3 update operations (JSON only). */
+  replace?: Properties;
+  add?: Properties;
+  remove?: string[] | Properties;
+}
+
+/** The properties an entry's Atom elements carry; the other elements of a post survive an update as they are. */
+const ENTRY_PROPERTIES = new Set(['title', 'content', 'summary', 'published', 'category']);
 
 function invalid(description: string): HttpError {
   return new HttpError(400, 'invalid_request', description);
 }
 
 /** Micropub §3.7.1 form-encoded: repeated keys and `key[]` are lists. */
-function fromForm(body: string): { type: string; properties: Properties; action?: string } {
+function fromForm(body: string): MicropubRequest {
   const params = new URLSearchParams(body);
   const properties: Properties = {};
   let type = '';
@@ -38,23 +57,39 @@ function fromForm(body: string): { type: string; properties: Properties; action?
     else if (key === 'action') action = value;
     else if (key !== 'access_token') (properties[key] ??= []).push(value);
   }
-  return { type, properties, action };
+  return { type, properties, action, url: action ? text(properties.url?.[0]) : undefined };
 }
 
-/** Micropub §3.7.2 JSON: {"type": ["h-entry"], "properties": {"content": ["…"]}}. */
-function fromJson(body: unknown): { type: string; properties: Properties; action?: string } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('the JSON body must be an object with "type" and "properties"');
-  const record = body as Record<string, unknown>;
-  if (typeof record.action === 'string') return { type: '', properties: {}, action: record.action };
-  const types = Array.isArray(record.type) ? record.type : [];
-  const type = typeof types[0] === 'string' ? types[0].replace(/^h-/, '') : '';
+function propertiesOf(given: unknown, where: string): Properties {
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) throw invalid(`${where} must be an object of arrays`);
   const properties: Properties = {};
-  const given = typeof record.properties === 'object' && record.properties !== null ? (record.properties as Record<string, unknown>) : {};
   for (const [key, values] of Object.entries(given)) {
-    if (!Array.isArray(values)) throw invalid(`properties.${key} must be an array`);
+    if (!Array.isArray(values)) throw invalid(`${where}.${key} must be an array`);
     properties[key] = values.filter((v): v is Value => typeof v === 'string' || (typeof v === 'object' && v !== null && !Array.isArray(v)));
   }
-  return { type, properties, action: undefined };
+  return properties;
+}
+
+/** Micropub §3.7.2 JSON: {"type": ["h-entry"], "properties": {"content": ["…"]}}, or an action (§3.3, §3.4). */
+function fromJson(body: unknown): MicropubRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('the JSON body must be an object with "type" and "properties"');
+  const record = body as Record<string, unknown>;
+  if (typeof record.action === 'string') {
+    const remove = record.delete;
+    return {
+      type: '',
+      properties: {},
+      action: record.action,
+      url: typeof record.url === 'string' ? record.url : undefined,
+      replace: record.replace === undefined ? undefined : propertiesOf(record.replace, 'replace'),
+      add: record.add === undefined ? undefined : propertiesOf(record.add, 'add'),
+      remove: remove === undefined ? undefined : Array.isArray(remove) ? remove.filter((k): k is string => typeof k === 'string') : propertiesOf(remove, 'delete'),
+    };
+  }
+  const types = Array.isArray(record.type) ? record.type : [];
+  const type = typeof types[0] === 'string' ? types[0].replace(/^h-/, '') : '';
+  const properties = record.properties === undefined ? {} : propertiesOf(record.properties, 'properties');
+  return { type, properties };
 }
 
 function text(value: Value | undefined): string | undefined {
@@ -93,6 +128,76 @@ export function entryFromProperties(properties: Properties): Element {
   return entry;
 }
 
+/** An entry's properties as Micropub names them (§3.8 q=source): a note is its text, an article a name and content. */
+function propertiesOfEntry(entry: Element): Properties {
+  const post = readEntry(entry).post;
+  const properties: Properties = {};
+  const content = post.contents.find((c) => c.value !== '' && (c.type === 'html' || c.type === 'xhtml')) ?? post.contents.find((c) => c.value !== '');
+  if (content) {
+    properties.name = [post.title.value];
+    properties.content = [content.type === 'html' || content.type === 'xhtml' ? { html: content.value } : content.value];
+  } else properties.content = [post.title.value];
+  if (post.summary) properties.summary = [post.summary.value];
+  if (post.published) properties.published = [post.published];
+  if (post.categories.length) properties.category = post.categories.map((c) => c.term);
+  return properties;
+}
+
+/** §3.3: replace, then add, then delete, each property as a whole or some of its values. */
+function updated(properties: Properties, request: MicropubRequest): Properties {
+  const out: Properties = { ...properties };
+  for (const [key, values] of Object.entries(request.replace ?? {})) out[key] = values;
+  for (const [key, values] of Object.entries(request.add ?? {})) out[key] = [...(out[key] ?? []), ...values];
+  const remove = request.remove;
+  if (Array.isArray(remove)) for (const key of remove) delete out[key];
+  else if (remove) {
+    for (const [key, values] of Object.entries(remove)) {
+      const gone = new Set(values.map((v) => JSON.stringify(v)));
+      out[key] = (out[key] ?? []).filter((v) => !gone.has(JSON.stringify(v)));
+    }
+  }
+  return out;
+}
+
+/** The ItemID of a post of this blog from its URL (its page, at {blog}/{item} or {blog}/post/{item}). */
+function itemOfUrl(ctx: BlogContext, request: FastifyRequest, ref: BlogRef, url: string | undefined): string {
+  if (!url) throw invalid('an action needs the url of the post');
+  let path: string;
+  try {
+    path = new URL(url, ctx.http.baseUrl(request)).pathname;
+  } catch {
+    throw invalid(`"${url}" is not a URL`);
+  }
+  const base = blogPath(ref);
+  let rest = path.startsWith(base) ? path.slice(base.length) : '';
+  if (rest.startsWith('post/')) rest = rest.slice('post/'.length);
+  if (rest === '' || rest.includes('/') || (RESERVED_SEGMENTS.has(rest) && !path.slice(base.length).startsWith('post/'))) throw invalid(`${url} is not a post of this blog`);
+  try {
+    return decodeURIComponent(rest);
+  } catch {
+    throw invalid(`${url} is not a post of this blog`);
+  }
+}
+
+/** The stored entry of a post, for an update or q=source; a missing one is the client's mistake (400). */
+async function storedEntry(w: Writer, id: string): Promise<Element> {
+  const [found] = await engine(() => w.target.service.items(w.caller.jid, w.ref.node, { ids: [id] }));
+  const payload = found?.items[0]?.payload;
+  if (!payload || payload.localName !== 'entry') throw invalid(`there is no post "${id}" in this blog`);
+  return payload;
+}
+
+/** §3.3 update: the entry rebuilt from its changed properties, keeping every other element of the stored one. */
+async function update(ctx: BlogContext, w: Writer, id: string, request: MicropubRequest): Promise<void> {
+  if (!request.replace && !request.add && !request.remove) throw invalid('an update needs replace, add or delete');
+  const stored = await storedEntry(w, id);
+  const entry = entryFromProperties(updated(propertiesOfEntry(stored), request));
+  for (const child of stored.children) {
+    if (typeof child !== 'string' && !ENTRY_PROPERTIES.has(child.localName)) entry.append(child.clone());
+  }
+  await publishEntry(ctx, w, id, entry);
+}
+
 function micropubError(reply: FastifyReply, err: HttpError): FastifyReply {
   const code = err.status === 401 ? 'unauthorized' : err.condition === 'insufficient-scope' ? 'insufficient_scope' : err.status === 403 ? 'forbidden' : 'invalid_request';
   return withSecurityHeaders(reply).code(err.status).headers(err.headers).type('application/json; charset=utf-8').send({ error: code, error_description: err.message });
@@ -115,7 +220,17 @@ async function create(ctx: BlogContext, request: FastifyRequest, reply: FastifyR
       ? fromJson(request.body)
       : null;
   if (!parsed) throw new HttpError(415, 'invalid_request', 'send application/x-www-form-urlencoded or application/json (no multipart: there is no media endpoint)');
-  if (parsed.action) throw invalid(`action=${parsed.action} is not supported here: this endpoint creates posts (edit them with AtomPub)`);
+  if (parsed.action === 'delete') {
+    const id = itemOfUrl(ctx, request, ref, parsed.url);
+    await engine(() => w.target.service.retract(w.caller.jid!, ref.node, [id], undefined));
+    return withSecurityHeaders(reply).code(204).send();
+  }
+  if (parsed.action === 'update') {
+    if (!/^application\/json\b/i.test(type)) throw invalid('send updates as JSON (Micropub §3.3)');
+    await update(ctx, w, itemOfUrl(ctx, request, ref, parsed.url), parsed);
+    return withSecurityHeaders(reply).code(204).send();
+  }
+  if (parsed.action) throw invalid(`action=${parsed.action} is not supported here (create, update and delete are)`);
   if (parsed.type !== 'entry') throw invalid(`only h-entry is supported, not h-${parsed.type || '(none)'}`);
   const entry = entryFromProperties(parsed.properties);
   const hint = text(parsed.properties['mp-slug']?.[0]) ?? text(parsed.properties.name?.[0]) ?? '';
@@ -134,17 +249,25 @@ async function create(ctx: BlogContext, request: FastifyRequest, reply: FastifyR
 }
 
 async function query(ctx: BlogContext, request: FastifyRequest, reply: FastifyReply, ref: BlogRef): Promise<FastifyReply> {
-  await writerOf(ctx, request, ref, 'read');
+  const w = await writerOf(ctx, request, ref, 'read');
   const q = (request.query as Record<string, string>).q;
   let body: unknown;
   if (q === 'config') body = { 'syndicate-to': [], 'post-types': [{ type: 'note', name: 'Note' }, { type: 'article', name: 'Article' }] };
   else if (q === 'syndicate-to') body = { 'syndicate-to': [] };
+  else if (q === 'source') {
+    // §3.8: the post's properties, all of them or those asked for (then without its type).
+    const raw = request.query as Record<string, string | string[] | undefined>;
+    const properties = propertiesOfEntry(await storedEntry(w, itemOfUrl(ctx, request, ref, typeof raw.url === 'string' ? raw.url : undefined)));
+    const wanted = raw['properties[]'] ?? raw.properties;
+    if (wanted === undefined) body = { type: ['h-entry'], properties };
+    else body = { properties: Object.fromEntries((Array.isArray(wanted) ? wanted : [wanted]).filter((k) => properties[k]).map((k) => [k, properties[k]])) };
+  }
   else if (q === 'category') {
     const source = await ctx.reader.source(ref);
     const terms = new Set<string>();
     if (source) for (const post of (await ctx.reader.snapshot(source)).posts) for (const c of post.categories) terms.add(c.term);
     body = { categories: [...terms].sort() };
-  } else throw invalid(q === undefined ? 'ask with ?q=config' : `q=${q} is not supported (config, syndicate-to, category are)`);
+  } else throw invalid(q === undefined ? 'ask with ?q=config' : `q=${q} is not supported (config, syndicate-to, category, source are)`);
   return withSecurityHeaders(reply).header('Vary', 'Authorization').type('application/json; charset=utf-8').send(body);
 }
 
