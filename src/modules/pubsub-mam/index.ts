@@ -71,34 +71,31 @@ export default defineModule({
   name: 'pubsub_mam',
   spec: 'XEP-0442',
   description: 'Pubsub Message Archive Management: the items of PubSub and PEP nodes (and their history) queried, paged and searched with MAM (XEP-0313, XEP-0431)',
-  after: ['pubsub', 'pep', 'mam'],
+  after: ['pubsub', 'pep'],
   setup(m) {
     const host: Host = m.host;
     const server = m.server;
     const fullText = m.archive(ITEMS_STORE).textSearch;
 
-    function answer(request: IqRequest, resolve: () => Promise<PubSubService>) {
-      return async (): Promise<Element | { reply: Element }> => {
-        try {
-          const service = await resolve();
-          const capabilities: QueryCapabilities = { maxIds: service.env.limits.maxPageSize, fullText };
-          const query = parseQuery(request.payload, capabilities);
-          const { node, archive } = query.item === undefined
-            ? await service.nodeArchive(request.from, query.node)
-            : await service.itemHistoryArchive(request.from, query.node, query.item);
-          const { host: partition, user } = service.env;
-          const page = await new ArchiveQueryRunner(archive, partition, user).run(query.filter, query.rsm, service.env.limits.maxPageSize);
-          const send = request.origin ? (s: Element) => request.origin!.send(s) : (s: Element) => m.route(s);
-          // §4.3.4 flip-page changes the order of sending only.
-          for (const entry of query.flip ? [...page.items].reverse() : page.items) {
-            send(resultMessage(request, service, node, archive, query.queryId, entry));
-          }
-          return fin(page, query.queryId);
-        } catch (err) {
-          if (err instanceof PubSubError) return { reply: pubsubErrorReply(request.stanza, err) };
-          throw err;
+    /** §4: the query; the results go out as messages before the IQ result that ends them. */
+    async function answer(request: IqRequest, service: PubSubService): Promise<Element | { reply: Element }> {
+      try {
+        const { maxPageSize } = service.env.limits;
+        const query = parseQuery(request.payload, { maxIds: maxPageSize, fullText });
+        const { node, archive } = query.item === undefined
+          ? await service.nodeArchive(request.from, query.node)
+          : await service.itemHistoryArchive(request.from, query.node, query.item);
+        const page = await new ArchiveQueryRunner(archive, service.env.host, service.env.user).run(query.filter, query.rsm, maxPageSize);
+        const send = request.origin ? (s: Element) => request.origin!.send(s) : (s: Element) => m.route(s);
+        // §4.3.4 flip-page changes the order of sending only.
+        for (const entry of query.flip ? [...page.items].reverse() : page.items) {
+          send(resultMessage(request, service, node, archive, query.queryId, entry));
         }
-      };
+        return fin(page, query.queryId);
+      } catch (err) {
+        if (err instanceof PubSubError) return { reply: pubsubErrorReply(request.stanza, err) };
+        throw err;
+      }
     }
 
     function offer(context: ModuleContext, to: 'host' | 'bare', resolve: (request: IqRequest) => Promise<PubSubService>): void {
@@ -108,7 +105,7 @@ export default defineModule({
         await resolve(request);
         return xml('query', { xmlns: NS_MAM, node: request.payload.attrs.node }, nodeQueryForm(fullText));
       }, routing);
-      context.iq('set', NS_MAM, 'query', (request) => answer(request, () => resolve(request))(), routing);
+      context.iq('set', NS_MAM, 'query', async (request) => answer(request, await resolve(request)), routing);
     }
 
     // The pubsub service of this host, when the pubsub module runs one.
