@@ -1,5 +1,6 @@
 // Interop: Debian's slixmpp and its XEP-0060 plugin (test/interop/slix_pubsub.py) use pubsub.localhost:
-// disco, create, subscribe, publish with and without an ItemID, the notification, retrieval and retraction.
+// disco, create, subscribe, publish with and without an ItemID, the notification, retrieval and retraction, and a
+// search of the node's archive (XEP-0442, XEP-0431) read with slixmpp's MAM stanzas.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -61,7 +62,7 @@ describe('slixmpp XEP-0060 interop', { skip: slixmppMissing }, () => {
   before(async () => {
     // slixmpp 1.8 knows only the tls-unique channel binding; without -PLUS on offer it uses plain SCRAM.
     server = await startTestServer({
-      modules: 'modules:\n  roster:\n  presence:\n  disco:\n  caps:\n  pubsub:',
+      modules: 'modules:\n  roster:\n  presence:\n  disco:\n  caps:\n  pubsub:\n  pubsub_mam:',
       extra: 'auth: { mechanisms: [SCRAM-SHA-512, SCRAM-SHA-256, SCRAM-SHA-1] }',
     });
     await server.createUser('horatio', 'horatio-password');
@@ -71,7 +72,7 @@ describe('slixmpp XEP-0060 interop', { skip: slixmppMissing }, () => {
     await server?.stop();
   });
 
-  test('create, subscribe, publish, notification, items and retract through the xep_0060 plugin', async () => {
+  test('create, subscribe, publish, notification, items and retract through the xep_0060 plugin; a search of the node archive', async () => {
     const run = await runScript(['--port', String(server.port), '--jid', 'horatio@localhost/slix', '--password', 'horatio-password', '--service', 'pubsub.localhost', '--node', 'princely_musings']);
     const why = `slix_pubsub.py (${run.code}):\n${run.events.map((e) => JSON.stringify(e)).join('\n')}\n${run.stderr}`;
     assert.equal(run.code, 0, why);
@@ -87,6 +88,7 @@ describe('slixmpp XEP-0060 interop', { skip: slixmppMissing }, () => {
     assert.deepEqual(byName('notified')[0], { event: 'notified', node: 'princely_musings', id: 'first', title: 'Soliloquy' });
     assert.deepEqual(byName('items')[0], { event: 'items', ids: ['first', published[1].id], titles: ['Soliloquy', 'Second thoughts'] });
     assert.deepEqual(byName('retracted')[0], { event: 'retracted', ids: [published[1].id] });
+    assert.deepEqual(byName('archive')[0], { event: 'archive', results: [[published[1].id, published[1].id, 'Second thoughts']], count: 1, complete: true });
     assert.equal(run.events.at(-1)?.event, 'done');
   });
 });

@@ -12,6 +12,8 @@ then, at the pubsub service --service:
   5. waits for the notification of 4      {"event": "notified", "node": ..., "id": ..., "title": ...}
   6. retrieves the items                  {"event": "items", "ids": [...], "titles": [...]}
   7. retracts "first", reads them again   {"event": "retracted", "ids": [...]}
+  8. searches the node's archive          {"event": "archive", "results": [[result id, item id, title], ...],
+     (XEP-0442 with XEP-0431's field)      "count": ..., "complete": ...}
                                           {"event": "done"}
 
 On failure or timeout it prints {"event": "error", "message": ...}, writes it to stderr and exits with 1.
@@ -25,6 +27,8 @@ import xml.etree.ElementTree as ET
 try:
     import slixmpp
     from slixmpp.exceptions import IqError, IqTimeout
+    from slixmpp.xmlstream.handler import Callback
+    from slixmpp.xmlstream.matcher import StanzaPath
 except ImportError:  # the node test checks this first and skips; this is for people running it by hand
     sys.stderr.write('slix_pubsub.py: slixmpp is not installed: apt-get install python3-slixmpp\n')
     sys.exit(3)
@@ -52,6 +56,7 @@ class Client(slixmpp.ClientXMPP):
         self.register_plugin('xep_0030')
         self.register_plugin('xep_0004')
         self.register_plugin('xep_0060')
+        self.register_plugin('xep_0313')
         self.add_event_handler('failed_all_auth', lambda _: self.fail('authentication failed with every mechanism'))
         self.add_event_handler('stream_error', lambda err: self.fail('stream error: %s' % err['condition']))
         self.add_event_handler('disconnected', lambda _: self.fail('disconnected before the scenario finished'))
@@ -104,6 +109,32 @@ class Client(slixmpp.ClientXMPP):
         await pubsub.retract(service, node, 'first', notify=True, timeout=10)
         result = await pubsub.get_items(service, node, timeout=10)
         emit('retracted', ids=[i['id'] for i in result['pubsub']['items']])
+        await self.search_archive(service, node, 'THOUGHTS')
+
+    async def search_archive(self, service, node, words):
+        """XEP-0442: slixmpp's MAM stanzas with the node attribute, which its retrieve() does not set."""
+        iq = self.make_iq_set(ito=service)
+        iq['mam']['queryid'] = 'search'
+        iq['mam'].xml.set('node', node)
+        form = iq['mam']['form']
+        form['type'] = 'submit'
+        form.add_field(var='FORM_TYPE', ftype='hidden', value='urn:xmpp:mam:2')
+        form.add_field(var='{urn:xmpp:fulltext:0}fulltext', value=words)
+        results = []
+
+        def on_result(msg):
+            result = msg['mam_result']
+            if result['queryid'] != 'search':
+                return
+            items = result['forwarded']['stanza']['pubsub_event']['items']
+            item = items['item']
+            title = item['payload'].find('{%s}title' % ATOM)
+            results.append([result['id'], item['id'], title.text if title is not None else None])
+
+        self.register_handler(Callback('archive results', StanzaPath('message/mam_result'), on_result))
+        fin = await iq.send(timeout=10)
+        self.remove_handler('archive results')
+        emit('archive', results=results, count=int(fin['mam_fin']['rsm']['count']), complete=fin['mam_fin'].xml.get('complete') == 'true')
 
 
 async def run(args):
