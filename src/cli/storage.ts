@@ -91,25 +91,28 @@ export function storageCommands(program: Command, helpers: CliHelpers): void {
 
   storage
     .command('reindex')
-    .description('index the text of every PEP and pubsub item for search (items stored before search existed; server stopped)')
+    .description('index the text of every PEP and pubsub item for search (items stored before search existed)')
     .option('-c, --config <path>', helpers.configHelp)
     .action(async (opts: { config?: string }) => {
       const loaded = helpers.loadConfig(opts.config);
       const backend = await openStorage(loaded);
       try {
-        const store = new PubSubStore(backend.map(NODES_STORE), backend.archive(ITEMS_STORE), new RevisionStore(backend.archive(REVISIONS_STORE)));
+        const items = backend.archive(ITEMS_STORE);
+        if (!items.textSearch) throw helpers.fail(`the ${backend.kind} storage backend cannot search text: there is nothing to index`);
+        const store = new PubSubStore(backend.map(NODES_STORE), items);
         const modules = enabledModules(loaded);
         const pubsubDomain = (modules.get('pubsub') as { domain?: string } | undefined)?.domain;
-        let total = 0;
+        // Every account's PEP service, and each pubsub service's partition (its domain, no user).
+        const partitions = new Map<string, [string, string]>();
         for (const host of loaded.config.hosts) {
-          // Every account's PEP service, and the pubsub service's partition (its domain, no user).
-          const partitions: [string, string][] = (await backend.accounts.list(host)).map((user) => [host, user]);
-          if (modules.has('pubsub')) partitions.push([pubsubDomain ?? `pubsub.${host}`, '']);
-          for (const [partition, user] of partitions) {
-            for (const node of (await store.load(partition, user)).nodes) total += await store.reindex(partition, user, node.name);
-          }
+          for (const user of await backend.accounts.list(host)) partitions.set(`${user}@${host}`, [host, user]);
+          if (modules.has('pubsub')) partitions.set(pubsubDomain ?? `pubsub.${host}`, [pubsubDomain ?? `pubsub.${host}`, '']);
         }
-        console.log(`indexed ${total} items and revisions`);
+        let total = 0;
+        for (const [partition, user] of partitions.values()) {
+          for (const node of (await store.load(partition, user)).nodes) total += await store.reindex(partition, user, node.name);
+        }
+        console.log(`indexed the text of ${total} items`);
       } finally {
         await backend.close();
       }

@@ -134,6 +134,11 @@ export interface ArchiveStore {
    * value for searching (a message's body, say).
    */
   append(host: string, user: string, item: { id?: string; when?: number; with?: string; value: string; text?: string }): Promise<string>;
+  /**
+   * Replaces the search text of an item where it stands: its id, place, value and time stay (indexing items stored
+   * before their text was kept). Resolves false when there is no such item.
+   */
+  setText(host: string, user: string, id: string, text: string | undefined): Promise<boolean>;
   query(host: string, user: string, query?: ArchiveQuery): Promise<ArchiveResult>;
   count(host: string, user: string, query?: ArchiveCountQuery): Promise<number>;
   /** Deletes matching items (all of the user's when no filter) and resolves how many were removed. */

@@ -10,8 +10,8 @@
 // Revisions go with their item: retracting it, max_items pushing it out, a purge, or deleting the node removes
 // them (a deleted document is gone, and its bytes leave the quota).
 //
-// Read through PubSubService.history() and revision(), with the item's access rules: the HTTP face does, and XEP-0442
-// (MAM on a pubsub node) will, answering a query by ItemID from list() with the current item first.
+// Read through PubSubService.history() and revision(), with the item's access rules: by the HTTP face, and by XEP-0442
+// (MAM on a pubsub node) with Quire's item field, oldest first, which searches an item's few revisions in memory.
 import type { ArchiveStore } from '../core/storage-api.js';
 import { parseStoredXml } from '../core/roster.js';
 import type { Element } from '../core/xml/element.js';
@@ -46,10 +46,10 @@ export class RevisionStore {
   }
 
   /** Keeps a revision of an item (the one a new publish replaces). */
-  async add(host: string, user: string, node: string, item: string, revision: { rev: string; publisher: string; when: number; size: number; payloadXml: string; text?: string }): Promise<void> {
+  async add(host: string, user: string, node: string, item: string, revision: { rev: string; publisher: string; when: number; size: number; payloadXml: string }): Promise<void> {
     const value = `<revision xmlns='${NS_STORED}' publisher='${escapeAttr(revision.publisher)}' rev='${revision.rev}' size='${revision.size}'>${revision.payloadXml}</revision>`;
     const key = this.withKey(node, item);
-    await this.archive.append(host, user, { id: key + SEPARATOR + revision.rev, when: revision.when, with: key, value, text: revision.text });
+    await this.archive.append(host, user, { id: key + SEPARATOR + revision.rev, when: revision.when, with: key, value });
   }
 
   /** An item's revisions, newest first. */

@@ -804,10 +804,7 @@ export class PubSubService {
         const text = store.searchable ? payloadText(payload) : undefined;
         await store.appendItem(host, user, node.name, { id, publisher: published.publisher, when: published.when, payloadXml, rev: published.rev, revisions: published.revisions, text });
         if (replaced && store.revisions) {
-          if (history.keep) {
-            const replacedText = store.searchable ? payloadText(replaced.payload) : undefined;
-            await store.revisions.add(host, user, node.name, id, { ...replaced, payloadXml: replaced.payload ? serialize(replaced.payload) : '', text: replacedText });
-          }
+          if (history.keep) await store.revisions.add(host, user, node.name, id, { ...replaced, payloadXml: replaced.payload ? serialize(replaced.payload) : '' });
           if (history.drop === 'all') await store.revisions.delete(host, user, node.name, id);
           else if (history.drop.length) await store.revisions.delete(host, user, node.name, id, history.drop);
         }

@@ -301,30 +301,19 @@ export class PubSubStore {
   }
 
   /**
-   * Stores the search text of every item of a node and of their earlier revisions again (`quire storage reindex`: items
-   * stored before search existed have none). Each is stored again in publication order, so the order stays.
+   * Indexes the text of every item of a node again, where it stands (`quire storage reindex`: items stored before
+   * search existed have none). Resolves how many items there were.
    */
   async reindex(host: string, user: string, node: string): Promise<number> {
-    const items: StoredItem[] = [];
+    let count = 0;
     for (let after: string | undefined; ; ) {
       const page = await this.items(host, user, node, { after, limit: 500 });
-      items.push(...page.items);
-      if (page.complete || page.items.length === 0) break;
+      for (const item of page.items) {
+        if (await this.archive.setText(host, user, this.itemKey(node, item.id), payloadText(item.payload))) count++;
+      }
+      if (page.complete || page.items.length === 0) return count;
       after = page.items[page.items.length - 1].id;
     }
-    let count = 0;
-    for (const item of items) {
-      if (item.revisions.count && this.revisions) {
-        const { revisions } = await this.revisions.list(host, user, node, item.id);
-        for (const r of revisions.reverse()) {
-          await this.revisions.add(host, user, node, item.id, { ...r, payloadXml: r.payload ? serialize(r.payload) : '', text: payloadText(r.payload) });
-          count++;
-        }
-      }
-      await this.appendItem(host, user, node, { ...item, payloadXml: item.payload ? serialize(item.payload) : '', text: payloadText(item.payload) });
-      count++;
-    }
-    return count;
   }
 
   async deleteItems(host: string, user: string, node: string, ids: string[]): Promise<number> {

@@ -725,6 +725,28 @@ export function storageSuite(name: string, makeBackend: () => Promise<SuiteTarge
       }));
     });
 
+    describe('archive setText', () => {
+      test('gives an item new search text where it stands: order, value and time stay; false for no such item', withBackend(async (b) => {
+        const store = b.archive('pubsub-items');
+        await store.append(HOST, 'juliet', { id: 'a', when: T0, with: 'n', value: '<a/>' });
+        await store.append(HOST, 'juliet', { id: 'b', when: T0 + 1, with: 'n', value: '<b/>', text: 'old words' });
+        await store.append(HOST, 'juliet', { id: 'c', when: T0 + 2, with: 'n', value: '<c/>' });
+        assert.equal(await store.setText(HOST, 'juliet', 'a', 'Wherefore art thou'), true);
+        assert.equal(await store.setText(HOST, 'juliet', 'b', 'new words'), true);
+        assert.equal(await store.setText(HOST, 'juliet', 'nope', 'x'), false);
+        assert.deepEqual(ids(await store.query(HOST, 'juliet', { text: 'wherefore' })), ['a']);
+        assert.deepEqual(ids(await store.query(HOST, 'juliet', { text: 'words' })), ['b']);
+        assert.deepEqual(ids(await store.query(HOST, 'juliet', { text: 'old' })), []);
+        const all = await store.query(HOST, 'juliet');
+        assert.deepEqual(all.items.map((i) => [i.id, i.when, i.value]), [['a', T0, '<a/>'], ['b', T0 + 1, '<b/>'], ['c', T0 + 2, '<c/>']]);
+        assert.equal(await store.setText(HOST, 'juliet', 'b', undefined), true);
+        assert.deepEqual(ids(await store.query(HOST, 'juliet', { text: 'words' })), []);
+        // Deleting the item takes its new words along.
+        await store.delete(HOST, 'juliet', { ids: ['a'] });
+        assert.deepEqual(ids(await store.query(HOST, 'juliet', { text: 'wherefore' })), []);
+      }));
+    });
+
     describe('archive withPrefix', () => {
       const WITHS = [
         'node\u001fa', 'node\u001fb', 'node\u001f', 'node', 'node2', 'nod', 'nodf', 'a%b', 'a_b', 'axb',

@@ -152,6 +152,15 @@ export class MemoryBackend implements StorageBackend {
         return id;
       },
 
+      async setText(host, user, id, text) {
+        check();
+        const list = entries(host, user);
+        const at = list.findIndex((e) => e.id === id);
+        if (at < 0) return false;
+        list[at] = { ...list[at], words: text === undefined ? NO_WORDS : new Set(indexWords(text)) };
+        return true;
+      },
+
       async query(host, user, q: ArchiveQuery = {}): Promise<ArchiveResult> {
         check();
         const list = entries(host, user);

@@ -445,6 +445,16 @@ function archiveStore(conn: Connection, store: string): ArchiveStore {
       });
     },
 
+    setText: (host, user, id, text) => {
+      const words = text === undefined ? [] : indexWords(text);
+      return conn.run(async (sql) => {
+        const rows = await sql`
+          UPDATE archive SET search_text = ${text ?? null}, search_words = array_to_tsvector(${words.length > 0 ? sql.array(words, 25) : null}::text[])
+          WHERE store = ${store} AND host = ${host} AND username = ${user} AND id = ${id}`;
+        return rows.count > 0;
+      });
+    },
+
     query: (host, user, q: ArchiveQuery = {}) => conn.run(async (sql): Promise<ArchiveResult> => {
       const limit = q.limit === undefined || !Number.isFinite(q.limit) ? undefined : Math.max(0, Math.floor(q.limit));
       // One snapshot: the cursors resolve against the same data the page is read from.

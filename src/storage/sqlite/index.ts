@@ -494,6 +494,21 @@ function archiveStore(conn: Connection, store: string): ArchiveStore {
       return id;
     },
 
+    async setText(host, user, id, text) {
+      const words = text === undefined ? [] : indexWords(text);
+      const owner = words.length > 0 ? ownerToken(store, host, user) : '';
+      return conn.write(() => {
+        const row = conn.get<{ seq: number; search_text: string | null }>(
+          'SELECT seq, search_text FROM archive WHERE store = ? AND host = ? AND username = ? AND id = ?', store, host, user, id);
+        if (!row) return false;
+        // The words index is contentless: the old words go by rowid, as the delete trigger takes them.
+        if (row.search_text !== null) conn.run('DELETE FROM archive_search WHERE rowid = ?', row.seq);
+        conn.run('UPDATE archive SET search_text = ? WHERE seq = ?', text ?? null, row.seq);
+        if (words.length > 0) conn.run('INSERT INTO archive_search (rowid, owner, words) VALUES (?, ?, ?)', row.seq, owner, words.join(' '));
+        return true;
+      });
+    },
+
     async query(host, user, q: ArchiveQuery = {}): Promise<ArchiveResult> {
       const limit = q.limit === undefined || !Number.isFinite(q.limit) ? undefined : Math.max(0, Math.floor(q.limit));
       // One read transaction: the cursors resolve against the same snapshot the page is read from.
