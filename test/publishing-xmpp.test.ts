@@ -152,6 +152,12 @@ describe('Publishing over XMPP: XEP-0277 and XEP-0472', () => {
     result(await iq(bob, 'set', PUBSUB, pubsub(xml('retract', { node: 'bob-news' }, xml('item', { id: 'n2' })))));
     expectError(await iq(bob, 'get', PUBSUB, owner(xml('configure', { node: 'bob-news:comments/n2' }))), 'cancel', 'item-not-found');
     await nodeConfig(bob, PUBSUB, 'bob-news:comments/n1');
+    // The feed's owner retracting someone else's post leaves that author's comments node to its author.
+    result(await iq(bob, 'set', PUBSUB, owner(xml('affiliations', { node: 'bob-news' }, xml('affiliation', { jid: 'alice@localhost', affiliation: 'publisher' })))));
+    await publish(alice, PUBSUB, 'bob-news', atomEntry({ title: 'Guest post', text: 'Hello from Alice.' }), 'g1');
+    await nodeConfig(alice, PUBSUB, 'bob-news:comments/g1');
+    result(await iq(bob, 'set', PUBSUB, pubsub(xml('retract', { node: 'bob-news' }, xml('item', { id: 'g1' })))));
+    await nodeConfig(alice, PUBSUB, 'bob-news:comments/g1');
 
     await createNode(bob, PUBSUB, 'bob-pictures', { 'pubsub#type': 'urn:xmpp:pubsub-social-feed:gallery:1' });
     const refused = await publishRaw(bob, PUBSUB, 'bob-pictures', atomEntry({ title: 'No picture' }));

@@ -27,6 +27,8 @@ function itemsOf(outcome: QueryOutcome) {
 }
 
 const textsOf = (outcome: QueryOutcome) => itemsOf(outcome).map((i) => i.text);
+/** The ItemIDs the results show (a result itself is named by the item and its revision). */
+const itemIdsOf = (outcome: QueryOutcome) => itemsOf(outcome).map((i) => i.id);
 
 describe('XEP-0442: MAM on pubsub and PEP nodes, with full-text search', () => {
   let server: TestServer;
@@ -71,37 +73,42 @@ describe('XEP-0442: MAM on pubsub and PEP nodes, with full-text search', () => {
 
   test('a node archive holds its items in publication order, each forwarded as its notification', async () => {
     const outcome = await mam(bob, { to: PUBSUB, node: 'notes' });
-    assert.deepEqual(idsOf(outcome), ['n1', 'n2', 'n3', 'n4', 'n5']);
+    assert.deepEqual(itemIdsOf(outcome), ['n1', 'n2', 'n3', 'n4', 'n5']);
     assert.deepEqual(textsOf(outcome), NOTES.map(([, text]) => text));
+    // Each result is named by its item and revision, the ETag of the HTTP face.
+    const etag = (await fetch(url(PUBSUB, 'notes', 'n1'))).headers.get('etag');
+    assert.equal(idsOf(outcome)[0], `n1@${etag?.slice(1, -1)}`);
     for (const item of itemsOf(outcome)) {
       assert.equal(item.node, 'notes');
       assert.match(item.stamp ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     }
     assert.equal(outcome.messages[0].attrs.from, PUBSUB);
-    assert.deepEqual(finOf(outcome), { complete: true, first: 'n1', index: '0', last: 'n5', count: 5 });
+    assert.deepEqual(finOf(outcome), { complete: true, first: idsOf(outcome)[0], index: '0', last: idsOf(outcome)[4], count: 5 });
   });
 
   test('pages with XEP-0059, forward and from the end', async () => {
     const first = await mam(bob, { to: PUBSUB, node: 'notes', max: 2 });
-    assert.deepEqual(idsOf(first), ['n1', 'n2']);
+    assert.deepEqual(itemIdsOf(first), ['n1', 'n2']);
     assert.equal(finOf(first).complete, false);
-    const second = await mam(bob, { to: PUBSUB, node: 'notes', max: 2, after: 'n2' });
-    assert.deepEqual(idsOf(second), ['n3', 'n4']);
+    const second = await mam(bob, { to: PUBSUB, node: 'notes', max: 2, after: finOf(first).last });
+    assert.deepEqual(itemIdsOf(second), ['n3', 'n4']);
     const last = await mam(bob, { to: PUBSUB, node: 'notes', max: 2, before: '' });
-    assert.deepEqual(idsOf(last), ['n4', 'n5']);
-    assert.deepEqual(finOf(last), { complete: false, first: 'n4', index: '3', last: 'n5', count: 5 });
+    assert.deepEqual(itemIdsOf(last), ['n4', 'n5']);
+    assert.deepEqual(finOf(last), { complete: false, first: idsOf(last)[0], index: '3', last: idsOf(last)[1], count: 5 });
+    const back = await mam(bob, { to: PUBSUB, node: 'notes', max: 2, before: finOf(second).first });
+    assert.deepEqual(itemIdsOf(back), ['n1', 'n2']);
     expectError(await mam(bob, { to: PUBSUB, node: 'notes', after: 'no-such-item' }).then((o) => o.reply), 'cancel', 'item-not-found');
   });
 
   test('XEP-0431: the fulltext field finds the items whose text holds every word, any case, no accents', async () => {
     const balcony = await mam(bob, { to: PUBSUB, node: 'notes', fields: { [FULLTEXT]: 'BALCONY' } });
-    assert.deepEqual(idsOf(balcony), ['n1', 'n4']);
+    assert.deepEqual(itemIdsOf(balcony), ['n1', 'n4']);
     assert.equal(finOf(balcony).count, 2);
-    assert.deepEqual(idsOf(await mam(bob, { to: PUBSUB, node: 'notes', fields: { [FULLTEXT]: 'balcony flowers' } })), ['n4']);
-    assert.deepEqual(idsOf(await mam(bob, { to: PUBSUB, node: 'notes', fields: { [FULLTEXT]: 'cafe verone' } })), ['n3']);
-    assert.deepEqual(idsOf(await mam(bob, { to: PUBSUB, node: 'notes', fields: { [FULLTEXT]: 'bre*' } })), ['n2']);
+    assert.deepEqual(itemIdsOf(await mam(bob, { to: PUBSUB, node: 'notes', fields: { [FULLTEXT]: 'balcony flowers' } })), ['n4']);
+    assert.deepEqual(itemIdsOf(await mam(bob, { to: PUBSUB, node: 'notes', fields: { [FULLTEXT]: 'cafe verone' } })), ['n3']);
+    assert.deepEqual(itemIdsOf(await mam(bob, { to: PUBSUB, node: 'notes', fields: { [FULLTEXT]: 'bre*' } })), ['n2']);
     // Element names and namespaces are not text.
-    assert.deepEqual(idsOf(await mam(bob, { to: PUBSUB, node: 'notes', fields: { [FULLTEXT]: 'note' } })), []);
+    assert.deepEqual(itemIdsOf(await mam(bob, { to: PUBSUB, node: 'notes', fields: { [FULLTEXT]: 'note' } })), []);
   });
 
   test('over HTTP, ?q= searches the same items with the same rules, and the next page keeps the search', async () => {
@@ -125,7 +132,7 @@ describe('XEP-0442: MAM on pubsub and PEP nodes, with full-text search', () => {
     assert.equal((await fetch(`${url(PUBSUB, 'diary')}?q=balcony`)).status, 401);
     assert.equal((await fetch(`${url(PUBSUB, 'diary')}?q=balcony`, { headers: basic('bob') })).status, 403);
     const own = await mam(alice, { to: PUBSUB, node: 'diary', fields: { [FULLTEXT]: 'balcony' } });
-    assert.deepEqual(idsOf(own), ['d1']);
+    assert.deepEqual(itemIdsOf(own), ['d1']);
     const overHttp = await (await fetch(`${url(PUBSUB, 'diary')}?q=secret`, { headers: basic('alice') })).json();
     assert.deepEqual(overHttp.items.map((i: { id: string }) => i.id), ['d1']);
   });
@@ -134,22 +141,62 @@ describe('XEP-0442: MAM on pubsub and PEP nodes, with full-text search', () => {
     await createNode(alice, PUBSUB, 'moving', { 'pubsub#access_model': 'open' });
     for (const id of ['a', 'b', 'c']) await publish(alice, PUBSUB, 'moving', note(`item ${id} wandering`), id);
     await publish(alice, PUBSUB, 'moving', note('item a again, wandering'), 'a');
-    assert.deepEqual(idsOf(await mam(bob, { to: PUBSUB, node: 'moving' })), ['b', 'c', 'a']);
+    assert.deepEqual(itemIdsOf(await mam(bob, { to: PUBSUB, node: 'moving' })), ['b', 'c', 'a']);
     const retract = await iq(alice, 'set', PUBSUB, pubsub(xml('retract', { node: 'moving' }, xml('item', { id: 'b' }))));
     assert.equal(retract.attrs.type, 'result');
-    assert.deepEqual(idsOf(await mam(bob, { to: PUBSUB, node: 'moving', fields: { [FULLTEXT]: 'wandering' } })), ['c', 'a']);
+    assert.deepEqual(itemIdsOf(await mam(bob, { to: PUBSUB, node: 'moving', fields: { [FULLTEXT]: 'wandering' } })), ['c', 'a']);
   });
 
-  test('the with field names the publisher', async () => {
-    await createNode(alice, PUBSUB, 'shared', { 'pubsub#access_model': 'open', 'pubsub#publish_model': 'open' });
+  test('the with field names the publisher, where the node shows publishers', async () => {
+    await createNode(alice, PUBSUB, 'shared', { 'pubsub#access_model': 'open', 'pubsub#publish_model': 'open', 'pubsub#itemreply': 'publisher' });
     await publish(alice, PUBSUB, 'shared', note('from alice 1'), 's1');
     await publish(bob, PUBSUB, 'shared', note('from bob'), 's2');
     await publish(alice, PUBSUB, 'shared', note('from alice 2'), 's3');
-    assert.deepEqual(idsOf(await mam(bob, { to: PUBSUB, node: 'shared', fields: { with: 'alice@localhost' } })), ['s1', 's3']);
-    assert.deepEqual(idsOf(await mam(bob, { to: PUBSUB, node: 'shared', fields: { with: 'bob@localhost/phone' } })), ['s2']);
+    assert.deepEqual(itemIdsOf(await mam(bob, { to: PUBSUB, node: 'shared', fields: { with: 'alice@localhost' } })), ['s1', 's3']);
+    assert.deepEqual(itemIdsOf(await mam(bob, { to: PUBSUB, node: 'shared', fields: { with: 'bob@localhost/phone' } })), ['s2']);
     const page = await mam(bob, { to: PUBSUB, node: 'shared', fields: { with: 'alice@localhost' }, max: 1 });
-    assert.deepEqual(idsOf(page), ['s1']);
-    assert.deepEqual(finOf(page), { complete: false, first: 's1', index: '0', last: 's1', count: 2 });
+    assert.deepEqual(itemIdsOf(page), ['s1']);
+    assert.deepEqual(finOf(page), { complete: false, first: idsOf(page)[0], index: '0', last: idsOf(page)[0], count: 2 });
+    // A node that hides its publishers (itemreply owner) does not let a reader test them one by one.
+    await createNode(alice, PUBSUB, 'discreet', { 'pubsub#access_model': 'open', 'pubsub#publish_model': 'open', 'pubsub#itemreply': 'owner' });
+    await publish(bob, PUBSUB, 'discreet', note('who wrote this?'), 'q1');
+    expectError((await mam(bob, { to: PUBSUB, node: 'discreet', fields: { with: 'bob@localhost' } })).reply, 'cancel', 'not-allowed');
+    assert.deepEqual(itemIdsOf(await mam(bob, { to: PUBSUB, node: 'discreet' })), ['q1']);
+  });
+
+  test('with pages through a node larger than one read of the store, forward and from the end', async () => {
+    await createNode(alice, PUBSUB, 'big', { 'pubsub#access_model': 'open', 'pubsub#publish_model': 'open', 'pubsub#itemreply': 'publisher', 'pubsub#max_items': '1000' });
+    const bobs: string[] = [];
+    for (let i = 0; i < 250; i++) {
+      const id = `b${i}`;
+      if (i % 10 === 7) bobs.push(id);
+      await publish(i % 10 === 7 ? bob : alice, PUBSUB, 'big', note(`entry ${i}`), id);
+    }
+    const first = await mam(bob, { to: PUBSUB, node: 'big', fields: { with: 'bob@localhost' }, max: 10 });
+    assert.deepEqual(itemIdsOf(first), bobs.slice(0, 10));
+    assert.deepEqual({ ...finOf(first), first: undefined, last: undefined }, { complete: false, first: undefined, index: '0', last: undefined, count: 25 });
+    const next = await mam(bob, { to: PUBSUB, node: 'big', fields: { with: 'bob@localhost' }, max: 10, after: finOf(first).last });
+    assert.deepEqual(itemIdsOf(next), bobs.slice(10, 20));
+    const end = await mam(bob, { to: PUBSUB, node: 'big', fields: { with: 'bob@localhost' }, max: 10, before: '' });
+    assert.deepEqual(itemIdsOf(end), bobs.slice(15));
+    assert.equal(finOf(end).index, '15');
+    const before = await mam(bob, { to: PUBSUB, node: 'big', fields: { with: 'bob@localhost' }, max: 10, before: finOf(end).first });
+    assert.deepEqual(itemIdsOf(before), bobs.slice(5, 15));
+  });
+
+  test('a republished item is a new entry: a client syncing from where it was finds what came since; a stale name is item-not-found', async () => {
+    await createNode(alice, PUBSUB, 'sync', { 'pubsub#access_model': 'open' });
+    for (const id of ['x1', 'x2', 'x3']) await publish(alice, PUBSUB, 'sync', note(`first ${id}`), id);
+    const seen = await mam(bob, { to: PUBSUB, node: 'sync' });
+    const [, oldX2, lastSeen] = idsOf(seen);
+    await publish(alice, PUBSUB, 'sync', note('new x4'), 'x4');
+    await publish(alice, PUBSUB, 'sync', note('edited x2'), 'x2');
+    const since = await mam(bob, { to: PUBSUB, node: 'sync', after: lastSeen });
+    assert.deepEqual(textsOf(since), ['new x4', 'edited x2']);
+    assert.notEqual(idsOf(since)[1], oldX2);
+    expectError((await mam(bob, { to: PUBSUB, node: 'sync', after: oldX2 })).reply, 'cancel', 'item-not-found');
+    expectError((await mam(bob, { to: PUBSUB, node: 'sync', fields: { ids: oldX2 } })).reply, 'cancel', 'item-not-found');
+    assert.deepEqual(textsOf(await mam(bob, { to: PUBSUB, node: 'sync', fields: { ids: idsOf(since)[1] } })), ['edited x2']);
   });
 
   test('an item’s history: its earlier revisions and the current one, oldest first, named by revision as over HTTP', async () => {
@@ -158,7 +205,7 @@ describe('XEP-0442: MAM on pubsub and PEP nodes, with full-text search', () => {
     assert.deepEqual(textsOf(history), ['draft one', 'draft two', 'final text']);
     assert.deepEqual(itemsOf(history).map((i) => i.id), ['page', 'page', 'page']);
     const revisions = await (await fetch(url(PUBSUB, 'notes', 'page', 'revisions'))).json();
-    assert.deepEqual(idsOf(history), revisions.revisions.map((r: { rev: string }) => r.rev).reverse());
+    assert.deepEqual(idsOf(history), revisions.revisions.map((r: { rev: string }) => `page@${r.rev}`).reverse());
     assert.equal(finOf(history).count, 3);
     const drafts = await mam(bob, { to: PUBSUB, node: 'notes', fields: { [HISTORY_ITEM]: 'page', [FULLTEXT]: 'draft' }, max: 1 });
     assert.deepEqual(textsOf(drafts), ['draft one']);
@@ -166,6 +213,9 @@ describe('XEP-0442: MAM on pubsub and PEP nodes, with full-text search', () => {
     const after = await mam(bob, { to: PUBSUB, node: 'notes', fields: { [HISTORY_ITEM]: 'page' }, after: idsOf(history)[0] });
     assert.deepEqual(textsOf(after), ['draft two', 'final text']);
     expectError((await mam(bob, { to: PUBSUB, node: 'notes', fields: { [HISTORY_ITEM]: 'nothing-here' } })).reply, 'cancel', 'item-not-found');
+    // The history is read with the node's access rules.
+    expectError((await mam(bob, { to: PUBSUB, node: 'diary', fields: { [HISTORY_ITEM]: 'd1' } })).reply, 'cancel', 'not-allowed', 'closed-node');
+    assert.deepEqual(itemIdsOf(await mam(alice, { to: PUBSUB, node: 'diary', fields: { [HISTORY_ITEM]: 'd1' } })), ['d1']);
   });
 
   test('PEP: a query with a node goes to the node, one without it to the account’s message archive', async () => {
@@ -174,9 +224,9 @@ describe('XEP-0442: MAM on pubsub and PEP nodes, with full-text search', () => {
     await publish(alice, 'alice@localhost', 'urn:example:journal', note('Dear diary, the balcony again'), 'j1');
     await publish(alice, 'alice@localhost', 'urn:example:journal', note('Dear diary, a quiet day'), 'j2');
     const all = await mam(alice, { to: 'alice@localhost', node: 'urn:example:journal' });
-    assert.deepEqual(idsOf(all), ['j1', 'j2'], all.reply.toString());
+    assert.deepEqual(itemIdsOf(all), ['j1', 'j2'], all.reply.toString());
     const journal = await mam(alice, { to: 'alice@localhost', node: 'urn:example:journal', fields: { [FULLTEXT]: 'balcony' } });
-    assert.deepEqual(idsOf(journal), ['j1']);
+    assert.deepEqual(itemIdsOf(journal), ['j1']);
     assert.equal(journal.messages[0].attrs.from, 'alice@localhost');
     const messages = await mam(alice, {});
     assert.equal(messages.reply.attrs.type, 'result', 'the account archive still answers');
@@ -184,6 +234,8 @@ describe('XEP-0442: MAM on pubsub and PEP nodes, with full-text search', () => {
     // PEP nodes default to the presence access model: Bob is not subscribed to Alice's presence.
     expectError((await mam(bob, { to: 'alice@localhost', node: 'urn:example:journal' })).reply, 'auth', 'not-authorized', 'presence-subscription-required');
     expectError((await mam(bob, { to: 'nobody@localhost', node: 'urn:example:journal' })).reply, 'cancel', 'service-unavailable');
+    // Without a node, the query is for Alice's own message archive, which is hers alone (XEP-0313 §8.1).
+    expectError((await mam(bob, { to: 'alice@localhost' })).reply, 'auth', 'forbidden');
   });
 
   test('errors: no node, an unknown node, an unknown field; the form lists the fields', async () => {
@@ -193,6 +245,7 @@ describe('XEP-0442: MAM on pubsub and PEP nodes, with full-text search', () => {
     const reply = await iq(bob, 'get', PUBSUB, xml('query', { xmlns: NS_MAM, node: 'notes' }));
     const fields = reply.getChild('query')!.getChild('x', NS_DATA)!.getChildren('field').map((f) => f.attrs.var);
     for (const name of ['FORM_TYPE', 'with', 'start', 'end', FULLTEXT, HISTORY_ITEM]) assert.ok(fields.includes(name), `the form offers ${name}`);
+    assert.ok(!fields.includes('include-groupchat'), 'a node has no groupchat');
   });
 });
 
@@ -214,7 +267,7 @@ describe('XEP-0442 and ?q= on storage that cannot search', () => {
     const info = await iq(alice, 'get', PUBSUB, xml('query', { xmlns: NS_DISCO_INFO }));
     const features = info.getChild('query')!.getChildren('feature').map((f) => f.attrs.var);
     assert.ok(features.includes(NS_MAM) && !features.includes('urn:xmpp:fulltext:0'), features.join(' '));
-    assert.deepEqual(idsOf(await mam(alice, { to: PUBSUB, node: 'notes' })), ['n1']);
+    assert.deepEqual(itemIdsOf(await mam(alice, { to: PUBSUB, node: 'notes' })), ['n1']);
     expectError((await mam(alice, { to: PUBSUB, node: 'notes', fields: { [FULLTEXT]: 'balcony' } })).reply, 'cancel', 'feature-not-implemented');
     const search = await fetch(`${storageUrl(server, PUBSUB, 'notes')}?q=balcony`);
     assert.equal(search.status, 501);

@@ -88,7 +88,10 @@ describe('slixmpp XEP-0060 interop', { skip: slixmppMissing }, () => {
     assert.deepEqual(byName('notified')[0], { event: 'notified', node: 'princely_musings', id: 'first', title: 'Soliloquy' });
     assert.deepEqual(byName('items')[0], { event: 'items', ids: ['first', published[1].id], titles: ['Soliloquy', 'Second thoughts'] });
     assert.deepEqual(byName('retracted')[0], { event: 'retracted', ids: [published[1].id] });
-    assert.deepEqual(byName('archive')[0], { event: 'archive', results: [[published[1].id, published[1].id, 'Second thoughts']], count: 1, complete: true });
+    const archive = byName('archive')[0] as SlixEvent & { results: [string, string, string][] };
+    assert.deepEqual(archive.results.map(([, item, title]) => [item, title]), [[published[1].id, 'Second thoughts']], why);
+    assert.match(archive.results[0][0], new RegExp(`^${published[1].id}@[\\w-]+$`), 'a result is named by its item and revision');
+    assert.deepEqual([archive.count, archive.complete], [1, true]);
     assert.equal(run.events.at(-1)?.event, 'done');
   });
 });

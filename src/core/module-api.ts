@@ -162,16 +162,14 @@ export class ModuleContext<O = unknown> {
    * Two modules may answer the same payload for different requests (XEP-0313 on an account, XEP-0442 on one of its
    * PEP nodes): the one with `accepts` takes only the requests it accepts, ahead of the others by its `priority`.
    */
-  iq(type: 'get' | 'set', namespace: string, element: string, handler: IqHandler, to: 'host' | 'bare' | 'both' | IqRouting = 'host'): void {
-    const routing: IqRouting = typeof to === 'string' ? { to } : to;
-    const { accepts, priority = 0 } = routing;
+  iq(type: 'get' | 'set', namespace: string, element: string, handler: IqHandler, routing: 'host' | 'bare' | 'both' | IqRouting = 'host'): void {
+    const { accepts, priority = 0, to: target = 'host' } = typeof routing === 'string' ? { to: routing } : routing;
     const listener = (event: StanzaEvent) => {
       if (accepts && !accepts(event.stanza.firstElement()!)) return undefined;
       this.answerIq(event, handler);
       return true;
     };
     const key = `iq-${type}/%s/${namespace}:${element}`;
-    const target = routing.to ?? 'host';
     if (target !== 'bare') this.hook(key.replace('%s', 'host'), listener, priority);
     if (target !== 'host') this.hook(key.replace('%s', 'bare'), listener, priority);
   }

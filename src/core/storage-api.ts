@@ -147,6 +147,9 @@ export interface ArchiveStore {
   usage(host: string, user: string, filter?: { with?: string; withPrefix?: string }): Promise<ArchiveUsage>;
 }
 
+/** What reading an archive takes: the MAM query runner reads user archives and pubsub nodes seen as archives. */
+export type ReadableArchive = Pick<ArchiveStore, 'query' | 'count'>;
+
 export interface StorageBackend {
   /** The backend's name for logs and `quire check` ('sqlite', 'postgres', 'memory'). */
   readonly kind: string;

@@ -54,7 +54,7 @@ export {
   type TypeFilter,
   parseTypeFilter,
 } from './service.js';
-export { ItemHistoryArchive, NodeItemsArchive, type NodeArchive, type ReadableArchive } from './node-archive.js';
+export { ListArchive, NodeItemsArchive, resultId, type NodeArchive } from './node-archive.js';
 export { payloadText } from './search-text.js';
 export { REVISIONS_STORE, RevisionStore, type Revision } from './revisions.js';
 export { ITEMS_STORE, NODES_STORE, NO_USAGE, PubSubStore, type Usage } from './store.js';

@@ -28,7 +28,7 @@ import type { NodeChange, ServiceHooks } from './hooks.js';
 import { NotificationMessage, SharedEvent, delayElement, eventElement, notificationId, shimHeaders } from './notify.js';
 import type { Revision } from './revisions.js';
 import { payloadText } from './search-text.js';
-import { ItemHistoryArchive, NodeItemsArchive, type NodeArchive } from './node-archive.js';
+import { ListArchive, NodeItemsArchive, type NodeArchive } from './node-archive.js';
 import { indexWords, matchesSearch, searchWords } from '../storage/text-search.js';
 import { NO_REVISIONS, NO_USAGE, isStorableId, newRevision, type PubSubStore, type RevisionCount, type StoredItem, type Usage } from './store.js';
 import {
@@ -1120,10 +1120,10 @@ export class PubSubService {
 
   // --- §6.5 Retrieve items ---
 
-  /** `requester` null is an anonymous reader (the HTTP face): open nodes only. */
   /**
-   * §6.5 items retrieval. `text` (Quire's search) keeps the items whose payload text holds every word of it
-   * (search-text.ts); it needs a store that indexes text (`searchable`).
+   * §6.5 items retrieval; `requester` null is an anonymous reader (the HTTP face): open nodes only. `text` (Quire's
+   * search) keeps the items whose payload text holds every word of it (search-text.ts); it needs a store that
+   * indexes text (`searchable`).
    */
   async items(
     requester: Jid | null,
@@ -1236,22 +1236,24 @@ export class PubSubService {
 
   /**
    * XEP-0442: the node's items as an archive for a MAM query, once the requester may read them (§6.5 access). A
-   * transient node keeps no items, so its archive is empty.
+   * transient node keeps no items (§6.5.6 answers its last one), so its archive is empty. `publishers` says whether
+   * the node shows who published its items (itemreply), which a `with` filter would otherwise reveal.
    */
-  async nodeArchive(requester: Jid | null, name: string | undefined): Promise<{ node: PubSubNode; archive: NodeArchive }> {
+  async nodeArchive(requester: Jid | null, name: string | undefined): Promise<{ node: PubSubNode; archive: NodeArchive; publishers: boolean }> {
     const node = this.requireNode(name);
     if (node.isCollection) throw unsupported('retrieve-items', 'a collection node has no archive of its own: query its leaves');
     const denied = await this.checkAccess(node, requester, 'retrieve');
     if (denied) throw denied;
-    return { node, archive: new NodeItemsArchive(this.env.store, node.name, this.since(node)) };
+    const archive = node.config.persist_items ? new NodeItemsArchive(this.env.store, node.name, this.since(node)) : new ListArchive([]);
+    return { node, archive, publishers: node.config.itemreply === 'publisher' };
   }
 
   /** XEP-0442 on one item (Quire's item history): its earlier revisions, oldest first, then the current one. */
-  async itemHistoryArchive(requester: Jid | null, name: string | undefined, id: string): Promise<{ node: PubSubNode; archive: NodeArchive }> {
+  async itemHistoryArchive(requester: Jid | null, name: string | undefined, id: string): Promise<{ node: PubSubNode; archive: NodeArchive; publishers: boolean }> {
     const { current, earlier } = await this.history(requester, name, id);
     const node = this.requireNode(name);
     const revisions: Item[] = earlier.reverse().map((r) => ({ ...r, id, revisions: NO_REVISIONS }));
-    return { node, archive: new ItemHistoryArchive([...revisions, current]) };
+    return { node, archive: new ListArchive([...revisions, current]), publishers: node.config.itemreply === 'publisher' };
   }
 
   /** One revision of an item, the current one included. */
@@ -1266,8 +1268,10 @@ export class PubSubService {
 
   /** The current item, as the requester may read it. */
   private async readItem(requester: Jid | null, name: string | undefined, id: string): Promise<{ item: Item; node: string }> {
+    // A collection answers its leaves' items (XEP-0248 §4.2), none of which is its own.
+    if (this.requireNode(name).isCollection) throw unsupported('retrieve-items', 'a collection node holds no items');
     const [result] = await this.items(requester, name, { ids: [id] });
-    const item = result?.items[0];
+    const item = result?.items.find((i) => i.id === id);
     if (!result || !item) throw itemNotFound(`no item "${id}" here`);
     return { item, node: result.node };
   }

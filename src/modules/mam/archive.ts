@@ -3,7 +3,7 @@
 import { StanzaError } from '../../core/stanza.js';
 import { parseStoredXml } from '../../core/roster.js';
 import { tryParseJid, type Jid } from '../../core/jid/index.js';
-import type { ArchiveItem, ArchiveQuery, ArchiveStore } from '../../core/storage-api.js';
+import type { ArchiveItem, ArchiveQuery, ReadableArchive } from '../../core/storage-api.js';
 import { xml, type Element } from '../../core/xml/element.js';
 import { NS_RSM, type MamFilter, type RsmRequest } from './query.js';
 import { NS_MAM } from './rules.js';
@@ -54,12 +54,9 @@ function matchesFullJid(item: ArchiveItem, jid: Jid): boolean {
   return tryParseJid(message.attrs.from)?.full === jid.full || tryParseJid(message.attrs.to)?.full === jid.full;
 }
 
-/** What the runner reads: a user archive, or a pubsub node's items seen as one (XEP-0442, src/pubsub/node-archive.ts). */
-export type QueriedArchive = Pick<ArchiveStore, 'query' | 'count'>;
-
 export class ArchiveQueryRunner {
   constructor(
-    private store: QueriedArchive,
+    private store: ReadableArchive,
     private host: string,
     private user: string,
   ) {}

@@ -3,7 +3,7 @@
 // create a post's comments node once the post is stored, and delete it with the post. The two modules differ only
 // in which nodes are theirs and where a post's comments go, which they say through a PostsProfile.
 import { createHash } from 'node:crypto';
-import { parseJid, type Jid } from '../../core/jid/index.js';
+import type { Jid } from '../../core/jid/index.js';
 import type { Server } from '../../core/server.js';
 import type { Element } from '../../core/xml/element.js';
 import { pubsubError, type NodeConfig, type PublishContext, type PubSubNode, type PubSubService, type ServiceHooks } from '../../pubsub/index.js';
@@ -145,7 +145,9 @@ export function postsHooks(server: Server, profile: PostsProfile, defaults: (ser
         else await target.service.createNode(owner, target.node, null);
         return;
       }
-      // A retracted post takes its comments with it, when its comments node is one the server made for it.
+      // A post retracted by someone (not pushed out by max_items or expired) takes its comments with it, when its
+      // comments node is one the server made for it.
+      if (change.requester === null) return;
       for (const id of change.ids) {
         if (service.env.pep) {
           const owner = service.env.address;
@@ -153,11 +155,12 @@ export function postsHooks(server: Server, profile: PostsProfile, defaults: (ser
           if (target && target.service.nodes.get(target.node)?.affiliationOf(owner.bare) === 'owner') await target.service.deleteNode(owner, target.node);
           continue;
         }
-        // XEP-0472: the comments node is on the post's own service (whose queue runs this hook), owned by its author.
-        if (!(await profile.commentsFor(service, node.name, id, service.env.address))) continue;
-        for (const made of commentsNodesOf(service, commentsNodeName(node.name, id))) {
-          await service.deleteNodeFromHook(parseJid(made.owner), made.node);
-        }
+        // XEP-0472: the comments node is on the post's own service (whose queue runs this hook), made for the post's
+        // author. The one made for whoever retracts the post goes: an author retracting their post, as on PEP. The
+        // owner of a feed retracting someone else's post leaves that author's comments node to them.
+        if (!(await profile.commentsFor(service, node.name, id, change.requester))) continue;
+        const made = commentsNodesOf(service, commentsNodeName(node.name, id)).find((c) => c.owner === change.requester!.bare);
+        if (made) await service.deleteNodeFromHook(change.requester, made.node);
       }
     },
   };

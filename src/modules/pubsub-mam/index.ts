@@ -4,7 +4,7 @@
 // without is the account's own message archive, the mam module's).
 //
 // Quire's item history is one more field, {urn:quire:history:0}item: the query then reads that item's earlier
-// revisions and its current one, oldest first, each result named by its revision.
+// revisions and its current one, oldest first. Every result is named by its item and revision (node-archive.ts).
 //
 // Results are what a subscriber was notified of (§3): one item per message, in a pubsub#event <items/>, forwarded
 // (XEP-0297) with the time it was published (XEP-0203). Only what the asker may read is answered: the node's access
@@ -26,7 +26,7 @@ import { pubsubService } from '../pubsub/index.js';
 /** The field that turns a query into one over an item's history (its ItemID). */
 export const HISTORY_ITEM_FIELD = `{${NS_HISTORY}}item`;
 
-interface ArchiveQuery {
+interface NodeQuery {
   queryId?: string;
   node: string;
   /** The item whose history is read, instead of the node's items. */
@@ -36,14 +36,15 @@ interface ArchiveQuery {
   flip: boolean;
 }
 
-/** The node's query form (XEP-0313 §4.1.5), with the history field. */
+/** The node's query form (XEP-0313 §4.1.5): no include-groupchat (a node has no groupchat), the history field. */
 function nodeQueryForm(fullText: boolean): Element {
   const form = queryForm(fullText);
+  for (const field of form.getChildren('field')) if (field.attrs.var === 'include-groupchat') form.remove(field);
   form.append(xml('field', { type: 'text-single', var: HISTORY_ITEM_FIELD, label: 'ItemID whose revisions to read' }));
   return form;
 }
 
-function parseQuery(payload: Element, capabilities: QueryCapabilities): ArchiveQuery {
+function parseQuery(payload: Element, capabilities: QueryCapabilities): NodeQuery {
   const node = payload.attrs.node;
   if (node === undefined || node === '') throw pubsubError('bad-request', 'nodeid-required', { text: 'XEP-0442: name the node whose archive to query' });
   const forms = payload.getChildren('x', NS_DATA_FORMS);
@@ -82,9 +83,11 @@ export default defineModule({
       try {
         const { maxPageSize } = service.env.limits;
         const query = parseQuery(request.payload, { maxIds: maxPageSize, fullText });
-        const { node, archive } = query.item === undefined
+        const { node, archive, publishers } = query.item === undefined
           ? await service.nodeArchive(request.from, query.node)
           : await service.itemHistoryArchive(request.from, query.node, query.item);
+        // A node that does not show its items' publishers (itemreply) does not let them be tested one by one either.
+        if (query.filter.with && !publishers) throw new StanzaError('not-allowed', `node "${node.name}" does not show who published its items`);
         const page = await new ArchiveQueryRunner(archive, service.env.host, service.env.user).run(query.filter, query.rsm, maxPageSize);
         const send = request.origin ? (s: Element) => request.origin!.send(s) : (s: Element) => m.route(s);
         // §4.3.4 flip-page changes the order of sending only.
@@ -115,6 +118,8 @@ export default defineModule({
       const context = service && m.attach(domain);
       if (!context) continue;
       context.feature(NS_MAM);
+      // after-id, before-id, ids and flip-page (XEP-0313 §7).
+      context.feature(`${NS_MAM}#extended`);
       if (fullText) context.feature(NS_FULLTEXT);
       offer(context, 'host', () => pubsubService(server, domain)!);
     }

@@ -17,7 +17,6 @@ import { storageOptions } from './options.js';
 import { QUOTA_STORE, Quotas } from './quota.js';
 import { storageRoutes } from './routes/index.js';
 
-
 const apis = new WeakMap<Server, StorageApi>();
 
 /** The Storage API of a server, for the modules that extend it (full-text search sets `search`). */

@@ -38,8 +38,11 @@ interface MicropubRequest {
   remove?: string[] | Properties;
 }
 
-/** The properties an entry's Atom elements carry; the other elements of a post survive an update as they are. */
-const ENTRY_PROPERTIES = new Set(['title', 'content', 'summary', 'published', 'category']);
+/**
+ * The Atom elements an update rebuilds from the properties; the other elements of a post survive it as they are, but
+ * `updated`, which the server stamps anew.
+ */
+const REBUILT = new Set(['title', 'content', 'summary', 'published', 'category', 'updated']);
 
 function invalid(description: string): HttpError {
   return new HttpError(400, 'invalid_request', description);
@@ -179,23 +182,37 @@ function itemOfUrl(ctx: BlogContext, request: FastifyRequest, ref: BlogRef, url:
   }
 }
 
-/** The stored entry of a post, for an update or q=source; a missing one is the client's mistake (400). */
-async function storedEntry(w: Writer, id: string): Promise<Element> {
+/** The stored entry of a post and its revision, for an update or q=source; a missing one is the client's mistake (400). */
+async function storedEntry(w: Writer, id: string): Promise<{ entry: Element; rev: string }> {
   const [found] = await engine(() => w.target.service.items(w.caller.jid, w.ref.node, { ids: [id] }));
-  const payload = found?.items[0]?.payload;
-  if (!payload || payload.localName !== 'entry') throw invalid(`there is no post "${id}" in this blog`);
-  return payload;
+  const item = found?.items[0];
+  if (!item?.payload || item.payload.localName !== 'entry') throw invalid(`there is no post "${id}" in this blog`);
+  return { entry: item.payload, rev: item.rev };
 }
 
-/** §3.3 update: the entry rebuilt from its changed properties, keeping every other element of the stored one. */
+/**
+ * §3.3 update: the entry rebuilt from its changed properties, keeping every other element of the stored one (and a
+ * category's scheme and label while its term stays). Published only over the revision it was read from, so a change
+ * made in between is not lost: the client is told to try again.
+ */
 async function update(ctx: BlogContext, w: Writer, id: string, request: MicropubRequest): Promise<void> {
   if (!request.replace && !request.add && !request.remove) throw invalid('an update needs replace, add or delete');
-  const stored = await storedEntry(w, id);
+  const { entry: stored, rev } = await storedEntry(w, id);
   const entry = entryFromProperties(updated(propertiesOfEntry(stored), request));
-  for (const child of stored.children) {
-    if (typeof child !== 'string' && !ENTRY_PROPERTIES.has(child.localName)) entry.append(child.clone());
+  const categories = new Map(stored.getChildren('category', NS_ATOM).map((c) => [c.attrs.term, c]));
+  for (const category of entry.getChildren('category', NS_ATOM)) {
+    const before = categories.get(category.attrs.term);
+    if (before) category.attrs = { ...before.attrs };
   }
-  await publishEntry(ctx, w, id, entry);
+  for (const child of stored.children) {
+    if (typeof child !== 'string' && !REBUILT.has(child.localName)) entry.append(child.clone());
+  }
+  try {
+    await publishEntry(ctx, w, id, entry, { ifMatch: [rev] });
+  } catch (err) {
+    if ((err as HttpError).status === 412) throw new HttpError(409, 'invalid_request', 'the post changed while it was being updated: read it and update it again');
+    throw err;
+  }
 }
 
 function micropubError(reply: FastifyReply, err: HttpError): FastifyReply {
@@ -257,7 +274,7 @@ async function query(ctx: BlogContext, request: FastifyRequest, reply: FastifyRe
   else if (q === 'source') {
     // §3.8: the post's properties, all of them or those asked for (then without its type).
     const raw = request.query as Record<string, string | string[] | undefined>;
-    const properties = propertiesOfEntry(await storedEntry(w, itemOfUrl(ctx, request, ref, typeof raw.url === 'string' ? raw.url : undefined)));
+    const properties = propertiesOfEntry((await storedEntry(w, itemOfUrl(ctx, request, ref, typeof raw.url === 'string' ? raw.url : undefined))).entry);
     const wanted = raw['properties[]'] ?? raw.properties;
     if (wanted === undefined) body = { type: ['h-entry'], properties };
     else body = { properties: Object.fromEntries((Array.isArray(wanted) ? wanted : [wanted]).filter((k) => properties[k]).map((k) => [k, properties[k]])) };

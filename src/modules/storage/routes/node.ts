@@ -34,6 +34,7 @@ export function nodeRoutes(app: FastifyInstance, api: StorageApi): void {
     const owner = requester !== undefined && node.affiliationOf(requester) === 'owner';
     reply.header('Cache-Control', caller.principal ? 'private, no-cache' : 'no-cache');
     if (node.isCollection) {
+      if (query.q !== undefined) throw new HttpError(400, 'bad-request', 'a collection holds no items to search: search its leaves');
       await api.engine(caller, async () => {
         const denied = await service.checkAccess(node, caller.jid, 'retrieve');
         if (denied) throw denied;
