@@ -197,17 +197,21 @@ function renderTable(results: Record<string, Record<string, JobResult[]>>, serve
 
 /** `--render FILE.json`: prints the table of a saved run again (after a change to the table's rules). */
 function renderSaved(files: string): void {
-  // Several files (comma-separated) are merged server by server, e.g. peers measured in a separate session.
+  // Several files (comma-separated) are merged server by server, e.g. Quire measured again after a full run.
   type Saved = { head?: string[]; servers?: string[]; plan?: { scenario: ScenarioName; variant: string }[]; results: Record<string, Record<string, JobResult[]>> };
   const all = files.split(',').map((file) => JSON.parse(readFileSync(file, 'utf8')) as Saved);
-  // A scenario in a later file replaces that scenario's rows (and results) of the earlier ones.
+  // A scenario in a later file replaces that scenario's results of the earlier ones, for the servers it measured
+  // (Quire measured again keeps the peers' figures of the first file).
   let mergedPlan: { scenario: ScenarioName; variant: string }[] | undefined;
   for (const s of all) {
     if (!s.plan) continue;
     const replaced = new Set(s.plan.map((p) => p.scenario));
     mergedPlan = [...(mergedPlan ?? []).filter((p) => !replaced.has(p.scenario)), ...s.plan];
     for (const earlier of all.slice(0, all.indexOf(s))) {
-      for (const byKey of Object.values(earlier.results)) for (const key of Object.keys(byKey)) if (replaced.has(key.split('/')[0] as ScenarioName)) delete byKey[key];
+      for (const [server, byKey] of Object.entries(earlier.results)) {
+        if (!(server in s.results)) continue;
+        for (const key of Object.keys(byKey)) if (replaced.has(key.split('/')[0] as ScenarioName)) delete byKey[key];
+      }
     }
   }
   mergedPlan?.sort((a, b) => SCENARIOS.indexOf(a.scenario) - SCENARIOS.indexOf(b.scenario));
