@@ -26,6 +26,8 @@ const USAGE = `usage: npm run bench -- [options]
   --no-pin              do not pin the server and the load generator to CPUs 0 and 1
   --out FILE            also write the table and raw results (markdown + JSON) to FILE(.json)
   --profile DIR         Quire writes a V8 CPU profile of every run into DIR (open it in Chrome DevTools)
+  --quire-modules SET   peers (default: the modules Prosody and ejabberd run too) or standard (Quire's defaults:
+                        message archive, carbons, stream management and the rest)
   --keep                keep the temporary folder with configs, data and logs
   --render F.json[,G.json]  print the table of runs saved with --out again (several files are merged)
 `;
@@ -42,10 +44,11 @@ interface Options {
   out: string | null;
   keep: boolean;
   profile: string | null;
+  standardModules: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { quick: false, runs: 0, only: ['quire', 'prosody', 'ejabberd'], scenarios: [...SCENARIOS], target: null, domain: 'localhost', pid: 0, pin: true, out: null, keep: false, profile: null };
+  const o: Options = { quick: false, runs: 0, only: ['quire', 'prosody', 'ejabberd'], scenarios: [...SCENARIOS], target: null, domain: 'localhost', pid: 0, pin: true, out: null, keep: false, profile: null, standardModules: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = () => {
@@ -69,6 +72,12 @@ function parseArgs(argv: string[]): Options {
       case '--out': o.out = value(); break;
       case '--keep': o.keep = true; break;
       case '--profile': o.profile = value(); break;
+      case '--quire-modules': {
+        const set = value();
+        if (set !== 'peers' && set !== 'standard') throw new Error(`--quire-modules is peers or standard, not "${set}"`);
+        o.standardModules = set === 'standard';
+        break;
+      }
       case '-h': case '--help': process.stdout.write(USAGE); process.exit(0); break;
       default: throw new Error(`unknown option ${arg}\n${USAGE}`);
     }
@@ -262,7 +271,7 @@ async function main(): Promise<void> {
       start: async (): Promise<RunningServer> => ({ pid: o.pid, host: target.host, port: target.port, domain: o.domain, stop: async () => {} }),
     });
   } else {
-    if (o.only.includes('quire')) adapters.push(new QuireServer(o.profile));
+    if (o.only.includes('quire')) adapters.push(new QuireServer(o.profile, o.standardModules));
     if (o.only.includes('prosody')) adapters.push(new ProsodyServer(say));
     if (o.only.includes('ejabberd')) adapters.push(new EjabberdServer(say));
   }

@@ -26,8 +26,14 @@ export class QuireServer implements ServerAdapter {
   private port = 0;
   private domain = '';
 
-  /** With a folder, the server writes a V8 CPU profile there when it stops (`--profile`). */
-  constructor(private profileDir: string | null = null) {}
+  /**
+   * With a folder, the server writes a V8 CPU profile there when it stops (`--profile`). `standardModules` runs
+   * Quire's own standard set instead of the peers' (`--quire-modules standard`): what a default install does.
+   */
+  constructor(
+    private profileDir: string | null = null,
+    private standardModules = false,
+  ) {}
 
   version(): string {
     return `Quire ${QUIRE_VERSION} (Node.js ${process.versions.node})`;
@@ -41,8 +47,8 @@ export class QuireServer implements ServerAdapter {
     this.configPath = join(this.dir, 'quire.yaml');
     // The same features as the peers' configs (bench/servers/prosody.ts, ejabberd.ts), so that every server does
     // the same work per stanza: Quire's defaults add XEP-0313 archiving, carbons, stream management, CSI and
-    // stanza ids, which the 'messages' scenario's 'mam' variant measures on all three. No TLS requirement, so that the login scenario can run with and without STARTTLS; no
-    // per-connection rate limit or failure throttle, as for the peers.
+    // stanza ids (measured alone with --quire-modules standard). No TLS requirement, so that the login scenario can
+    // run with and without STARTTLS; no per-connection rate limit or failure throttle, as for the peers.
     writeFileSync(
       this.configPath,
       [
@@ -52,12 +58,15 @@ export class QuireServer implements ServerAdapter {
         'listeners:',
         `  c2s: { host: 127.0.0.1, port: ${this.port} }`,
         '  c2s_tls: { enabled: false }',
+        '  http: { enabled: false }',
+        '  https: { enabled: false }',
         'tls: { required: false }',
         'auth: { max_failures: 1000, failure_window: 1 }',
         'limits:',
         '  connection_timeout: 120',
         '  rate: { bytes_per_second: 1073741824, burst: 1073741824 }',
-        `modules: [${BENCH_MODULES.join(', ')}]`,
+        // Without a modules key, Quire runs its standard set (its web listeners stay closed, above).
+        ...(this.standardModules ? [] : [`modules: [${BENCH_MODULES.join(', ')}]`]),
         'log: { level: warn, format: json }',
         '',
       ].join('\n'),
