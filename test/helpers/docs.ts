@@ -129,9 +129,11 @@ export async function runTour(tour: Block[], doc: string, shell: Shell, clients:
     const block = tour[i];
     const where = `${doc}:${block.line}`;
     if (block.lang === 'sh') {
-      const script = local(block.text).replace(/\bcurl -i\b/g, 'curl -sS -i');
+      // --max-time bounds an event stream; here it need not wait long, the replay comes at once (curl exits 28).
+      const bounded = /--max-time/.test(block.text);
+      const script = local(block.text).replace(/--max-time \d+/g, '--max-time 2').replace(/\bcurl -i\b/g, 'curl -sS -i');
       const { stdout, stderr, status } = await shell.run(script);
-      assert.equal(status, 0, `${where}: exit ${status}: ${stderr}`);
+      assert.ok(status === 0 || (status === 28 && bounded), `${where}: exit ${status}: ${stderr}`);
       const answer = tour[i + 1]?.lang === 'http' ? tour[++i] : null;
       if (!answer) {
         ran++;
