@@ -3,41 +3,14 @@
 // the token it was given is one the server verifies.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startTestServer, type TestServer } from './helpers/server.js';
-
-// Debian's slixmpp is installed for the system interpreter, not for whatever python3 is first on PATH.
-const PYTHON = '/usr/bin/python3';
+import { runInteropScript, slixmppMissing } from './helpers/slixmpp.js';
 
 const CREATE = 'https://quire.im/commands/app-tokens#create';
 const LIST = 'https://quire.im/commands/app-tokens#list';
 const REVOKE = 'https://quire.im/commands/app-tokens#revoke';
 
-const slixmppMissing = (() => {
-  const probe = spawnSync(PYTHON, ['-c', 'import slixmpp.plugins.xep_0050'], { encoding: 'utf8' });
-  if (probe.error) return `${PYTHON} is not available (${probe.error.message}); install python3 and python3-slixmpp (apt-get install python3-slixmpp)`;
-  if (probe.status !== 0) return `slixmpp is not installed for ${PYTHON}: apt-get install python3-slixmpp`;
-  return false;
-})();
-
-function findScript(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, 'test', 'interop', 'slix_adhoc.py');
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('test/interop/slix_adhoc.py not found above ' + fileURLToPath(import.meta.url));
-    dir = parent;
-  }
-}
-
-interface SlixEvent {
-  event: string;
-  [field: string]: unknown;
-}
+const missing = slixmppMissing('slixmpp.plugins.xep_0050');
 
 interface FieldView {
   type: string;
@@ -46,28 +19,9 @@ interface FieldView {
   options: string[];
 }
 
-function runScript(args: string[]): Promise<{ code: number | null; events: SlixEvent[]; stderr: string }> {
-  const child = spawn(PYTHON, [findScript(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) =>
-      resolve({
-        code,
-        stderr,
-        events: stdout
-          .split('\n')
-          .filter((l) => l.trim())
-          .map((l) => JSON.parse(l) as SlixEvent),
-      }),
-    );
-  });
-}
+const runScript = (args: string[]) => runInteropScript('slix_adhoc.py', args);
 
-describe('slixmpp XEP-0050 interop', { skip: slixmppMissing }, () => {
+describe('slixmpp XEP-0050 interop', { skip: missing }, () => {
   let server: TestServer;
 
   before(async () => {

@@ -3,60 +3,14 @@
 // search of the node's archive (XEP-0442, XEP-0431) read with slixmpp's MAM stanzas.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { runInteropScript, slixmppMissing, type SlixEvent } from './helpers/slixmpp.js';
 
-// Debian's slixmpp is installed for the system interpreter, not for whatever python3 is first on PATH.
-const PYTHON = '/usr/bin/python3';
+const missing = slixmppMissing('slixmpp.plugins.xep_0060');
 
-const slixmppMissing = (() => {
-  const probe = spawnSync(PYTHON, ['-c', 'import slixmpp.plugins.xep_0060'], { encoding: 'utf8' });
-  if (probe.error) return `${PYTHON} is not available (${probe.error.message}); install python3 and python3-slixmpp (apt-get install python3-slixmpp)`;
-  if (probe.status !== 0) return `slixmpp is not installed for ${PYTHON}: apt-get install python3-slixmpp`;
-  return false;
-})();
+const runScript = (args: string[]) => runInteropScript('slix_pubsub.py', args);
 
-function findScript(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, 'test', 'interop', 'slix_pubsub.py');
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('test/interop/slix_pubsub.py not found above ' + fileURLToPath(import.meta.url));
-    dir = parent;
-  }
-}
-
-interface SlixEvent {
-  event: string;
-  [field: string]: unknown;
-}
-
-function runScript(args: string[]): Promise<{ code: number | null; events: SlixEvent[]; stderr: string }> {
-  const child = spawn(PYTHON, [findScript(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) =>
-      resolve({
-        code,
-        stderr,
-        events: stdout
-          .split('\n')
-          .filter((l) => l.trim())
-          .map((l) => JSON.parse(l) as SlixEvent),
-      }),
-    );
-  });
-}
-
-describe('slixmpp XEP-0060 interop', { skip: slixmppMissing }, () => {
+describe('slixmpp XEP-0060 interop', { skip: missing }, () => {
   let server: TestServer;
 
   before(async () => {

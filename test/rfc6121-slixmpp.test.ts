@@ -3,37 +3,14 @@
 // approves: both rosters end at "both", each side having seen the other's presence.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
 import type { Element as Stanza } from '@xmpp/xml';
 import { connectClient, nextStanza, startTestServer, xmppXml as xml, type TestServer, type XmppClient } from './helpers/server.js';
+import { PYTHON, interopScript, slixmppMissing, type SlixEvent } from './helpers/slixmpp.js';
 
 const NS_ROSTER = 'jabber:iq:roster';
-// Debian's python3-slixmpp is installed for the system interpreter, not for a python3 that may come first on PATH.
-const PYTHON = '/usr/bin/python3';
 
-const slixmppMissing = (() => {
-  const probe = spawnSync(PYTHON, ['-c', 'import slixmpp'], { encoding: 'utf8' });
-  if (probe.error) return `${PYTHON} is not available (${probe.error.message}): apt-get install python3 python3-slixmpp`;
-  if (probe.status !== 0) return `slixmpp is not installed for ${PYTHON}: apt-get install python3-slixmpp`;
-  return false;
-})();
-
-/** test/interop/slix_subscribe.py, found above the compiled test (dist/test, .build/NAME/test or test). */
-function script(): string {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    const candidate = join(dir, 'test', 'interop', 'slix_subscribe.py');
-    if (existsSync(candidate)) return candidate;
-    if (dirname(dir) === dir) throw new Error('test/interop/slix_subscribe.py not found');
-  }
-}
-
-interface SlixEvent {
-  event: string;
-  [field: string]: unknown;
-}
+const missing = slixmppMissing();
 
 /** One run of the script: its JSON lines as events, in order. */
 class SlixRun {
@@ -43,7 +20,7 @@ class SlixRun {
   readonly exited: Promise<number | null>;
 
   constructor(args: Record<string, string | number>) {
-    const argv = [script(), ...Object.entries(args).flatMap(([name, value]) => [`--${name}`, String(value)])];
+    const argv = [interopScript('slix_subscribe.py'), ...Object.entries(args).flatMap(([name, value]) => [`--${name}`, String(value)])];
     const child = spawn(PYTHON, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     let pending = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -96,7 +73,7 @@ class SlixRun {
   }
 }
 
-describe('RFC 6121 subscription handshake with slixmpp', { skip: slixmppMissing }, () => {
+describe('RFC 6121 subscription handshake with slixmpp', { skip: missing }, () => {
   let server: TestServer;
   let alice: XmppClient;
   const received: Stanza[] = [];

@@ -3,39 +3,11 @@
 // creates his account in-band (XEP-0077) from slixmpp and then logs in with it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
 import { connectClient, nextStanza, startTestServer, xmppXml as xml, type TestServer, type XmppClient } from './helpers/server.js';
+import { PYTHON, interopScript, slixmppMissing, type SlixEvent } from './helpers/slixmpp.js';
 
-
-// Debian's slixmpp is installed for the system interpreter, not for whatever python3 is first on PATH.
-const PYTHON = '/usr/bin/python3';
-
-const slixmppMissing = (() => {
-  const probe = spawnSync(PYTHON, ['-c', 'import slixmpp'], { encoding: 'utf8' });
-  if (probe.error) return `${PYTHON} is not available (${probe.error.message}); install python3 and python3-slixmpp (apt-get install python3-slixmpp)`;
-  if (probe.status !== 0) return `slixmpp is not installed for ${PYTHON}: apt-get install python3-slixmpp`;
-  return false;
-})();
-
-/** The script sits in test/interop/ of the source tree; the compiled test may be in dist/test/ or a build folder. */
-function findScript(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, 'test', 'interop', 'slix_chat.py');
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('test/interop/slix_chat.py not found above ' + fileURLToPath(import.meta.url));
-    dir = parent;
-  }
-}
-
-interface SlixEvent {
-  event: string;
-  [field: string]: unknown;
-}
+const missing = slixmppMissing();
 
 interface SlixRun {
   /** Resolves when the script has exited. */
@@ -46,7 +18,7 @@ interface SlixRun {
 
 /** Runs one scenario of slix_chat.py; its JSON lines become events. The script bounds its own run time. */
 function runSlix(scenario: 'chat' | 'register' | 'login', args: Record<string, string | number>): SlixRun {
-  const argv = [findScript(), scenario];
+  const argv = [interopScript('slix_chat.py'), scenario];
   for (const [name, value] of Object.entries(args)) argv.push(`--${name}`, String(value));
   const child = spawn(PYTHON, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   const events: SlixEvent[] = [];
@@ -96,7 +68,7 @@ function beforeExit<T>(run: SlixRun, promise: Promise<T>, what: string): Promise
   ]);
 }
 
-describe('slixmpp interop', { skip: slixmppMissing }, () => {
+describe('slixmpp interop', { skip: missing }, () => {
   let server: TestServer;
   let alice: XmppClient;
 
