@@ -19,11 +19,10 @@ On failure or timeout it prints {"event": "error", "message": ...}, writes it to
 import asyncio
 import sys
 
-from slix_common import Failure, accept_test_certificate, arguments, emit, main, run_until_finished
+from slix_common import Failure, arguments, emit, main, run_until_finished, scenario_client
 
 try:
     import slixmpp
-    from slixmpp.exceptions import IqError, IqTimeout
 except ImportError:  # the node test checks this first and skips; this is for people running it by hand
     sys.stderr.write('slix_adhoc.py: slixmpp is not installed: apt-get install python3-slixmpp\n')
     sys.exit(3)
@@ -38,40 +37,15 @@ def field_view(field):
     }
 
 
-class Client(slixmpp.ClientXMPP):
+class Client(scenario_client(slixmpp, ['xep_0030', 'xep_0004', 'xep_0050'])):
     def __init__(self, args, finished):
-        super().__init__(args.jid, args.password)
-        self.args = args
-        self.finished = finished
+        super().__init__(args, finished)
         self.completed = asyncio.get_event_loop().create_future()
-        accept_test_certificate(self)
-        self.register_plugin('xep_0030')
-        self.register_plugin('xep_0004')
-        self.register_plugin('xep_0050')
-        self.add_event_handler('failed_all_auth', lambda _: self.fail('authentication failed with every mechanism'))
-        self.add_event_handler('stream_error', lambda err: self.fail('stream error: %s' % err['condition']))
-        self.add_event_handler('disconnected', lambda _: self.fail('disconnected before the scenario finished'))
-        self.add_event_handler('connection_failed', lambda err: self.fail('connection failed: %s' % err))
-        self.add_event_handler('session_start', self.on_session_start)
 
     def fail(self, message):
-        if not self.finished.done():
-            self.finished.set_exception(Failure(message))
+        super().fail(message)
         if not self.completed.done():
             self.completed.set_exception(Failure(message))
-
-    async def on_session_start(self, _event):
-        try:
-            await self.scenario()
-        except IqError as err:
-            self.fail('%s failed: %s %s' % (err.iq['id'], err.iq['error']['condition'], err.iq['error']['text']))
-        except IqTimeout:
-            self.fail('no answer in time')
-        except Failure as err:
-            self.fail(str(err))
-        else:
-            if not self.finished.done():
-                self.finished.set_result(None)
 
     # The plugin's workflow: handlers stored in the session dict are called with each answer.
 

@@ -59,3 +59,43 @@ def main(name, parser, run):
         emit('error', message=str(err))
         sys.stderr.write('%s: %s\n' % (name, err))
         sys.exit(1)
+
+
+def scenario_client(slixmpp, plugins):
+    """A slixmpp client that logs in and runs its `scenario()` once the session starts: a failed IQ, a timeout, a
+    stream error or an early disconnect ends the run with the reason (slixmpp is passed in: the scripts import it
+    themselves, so that a missing slixmpp is reported by them)."""
+    from slixmpp.exceptions import IqError, IqTimeout
+
+    class ScenarioClient(slixmpp.ClientXMPP):
+        def __init__(self, args, finished):
+            super().__init__(args.jid, args.password)
+            self.args = args
+            self.finished = finished
+            accept_test_certificate(self)
+            for plugin in plugins:
+                self.register_plugin(plugin)
+            self.add_event_handler('failed_all_auth', lambda _: self.fail('authentication failed with every mechanism'))
+            self.add_event_handler('stream_error', lambda err: self.fail('stream error: %s' % err['condition']))
+            self.add_event_handler('disconnected', lambda _: self.fail('disconnected before the scenario finished'))
+            self.add_event_handler('connection_failed', lambda err: self.fail('connection failed: %s' % err))
+            self.add_event_handler('session_start', self.on_session_start)
+
+        def fail(self, message):
+            if not self.finished.done():
+                self.finished.set_exception(Failure(message))
+
+        async def on_session_start(self, _event):
+            try:
+                await self.scenario()
+            except IqError as err:
+                self.fail('%s failed: %s %s' % (err.iq['id'], err.iq['error']['condition'], err.iq['error']['text']))
+            except IqTimeout:
+                self.fail('no answer in time')
+            except Failure as err:
+                self.fail(str(err))
+            else:
+                if not self.finished.done():
+                    self.finished.set_result(None)
+
+    return ScenarioClient

@@ -21,12 +21,11 @@ On failure or timeout it prints {"event": "error", "message": ...}, writes it to
 import asyncio
 import sys
 
-from slix_common import Failure, accept_test_certificate, arguments, emit, main, run_until_finished
+from slix_common import arguments, emit, main, run_until_finished, scenario_client
 import xml.etree.ElementTree as ET
 
 try:
     import slixmpp
-    from slixmpp.exceptions import IqError, IqTimeout
     from slixmpp.xmlstream.handler import Callback
     from slixmpp.xmlstream.matcher import StanzaPath
 except ImportError:  # the node test checks this first and skips; this is for people running it by hand
@@ -36,37 +35,17 @@ except ImportError:  # the node test checks this first and skips; this is for pe
 ATOM = 'http://www.w3.org/2005/Atom'
 
 
-
-
-
-
 def entry(title):
     el = ET.Element('{%s}entry' % ATOM)
     ET.SubElement(el, '{%s}title' % ATOM).text = title
     return el
 
 
-class Client(slixmpp.ClientXMPP):
+class Client(scenario_client(slixmpp, ['xep_0030', 'xep_0004', 'xep_0060', 'xep_0313'])):
     def __init__(self, args, finished):
-        super().__init__(args.jid, args.password)
-        self.args = args
-        self.finished = finished
+        super().__init__(args, finished)
         self.notified = asyncio.get_event_loop().create_future()
-        accept_test_certificate(self)
-        self.register_plugin('xep_0030')
-        self.register_plugin('xep_0004')
-        self.register_plugin('xep_0060')
-        self.register_plugin('xep_0313')
-        self.add_event_handler('failed_all_auth', lambda _: self.fail('authentication failed with every mechanism'))
-        self.add_event_handler('stream_error', lambda err: self.fail('stream error: %s' % err['condition']))
-        self.add_event_handler('disconnected', lambda _: self.fail('disconnected before the scenario finished'))
-        self.add_event_handler('connection_failed', lambda err: self.fail('connection failed: %s' % err))
-        self.add_event_handler('session_start', self.on_session_start)
         self.add_event_handler('pubsub_publish', self.on_publish)
-
-    def fail(self, message):
-        if not self.finished.done():
-            self.finished.set_exception(Failure(message))
 
     def on_publish(self, msg):
         items = msg['pubsub_event']['items']
@@ -74,19 +53,6 @@ class Client(slixmpp.ClientXMPP):
         title = item['payload'].find('{%s}title' % ATOM) if item['payload'] is not None else None
         if not self.notified.done():
             self.notified.set_result({'node': items['node'], 'id': item['id'], 'title': title.text if title is not None else None})
-
-    async def on_session_start(self, _event):
-        try:
-            await self.scenario()
-        except IqError as err:
-            self.fail('%s failed: %s %s' % (err.iq['id'], err.iq['error']['condition'], err.iq['error']['text']))
-        except IqTimeout:
-            self.fail('no answer in time')
-        except Failure as err:
-            self.fail(str(err))
-        else:
-            if not self.finished.done():
-                self.finished.set_result(None)
 
     async def scenario(self):
         service, node, pubsub = self.args.service, self.args.node, self['xep_0060']

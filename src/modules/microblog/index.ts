@@ -19,22 +19,12 @@ import type { Server } from '../../core/server.js';
 import { attachServiceHooks, type NodeConfig, type PubSubService } from '../../pubsub/index.js';
 import { NODE_MICROBLOG, NS_SOCIAL_FEED } from '../../publishing/post.js';
 import { commentsNodeName } from '../../publishing/normalize.js';
-import { DEFAULT_MAX_ARTICLE_BYTES, commentsNodeConfig, microblogNodeConfig } from '../../publishing/profiles.js';
-import { freeCommentsNode, postsHooks, pubsubOfHost, type PostsProfile } from './posts.js';
+import { commentsNodeConfig, microblogNodeConfig } from '../../publishing/profiles.js';
+import { freeCommentsNode, postsHooks, postsOptions, pubsubOfHost, type PostsProfile } from './posts.js';
 
 const COMMENTS_PREFIX = `${NODE_MICROBLOG}:comments/`;
 
-const options = z
-  .object({
-    /** The largest post (bytes of the Atom entry): the microblog node's pubsub#max_payload_size. */
-    max_payload_size: z.number().int().min(1024).default(DEFAULT_MAX_ARTICLE_BYTES),
-    /** The largest comment, the comments nodes' pubsub#max_payload_size. */
-    max_comment_size: z.number().int().min(1024).default(64 * 1024),
-    /** Create a comments node for every post (needs the pubsub module). */
-    comments: z.boolean().default(true),
-  })
-  .strict()
-  .prefault({});
+const options = postsOptions;
 
 export type MicroblogOptions = z.infer<typeof options>;
 

@@ -3,6 +3,7 @@
 // create a post's comments node once the post is stored, and delete it with the post. The two modules differ only
 // in which nodes are theirs and where a post's comments go, which they say through a PostsProfile.
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import type { Jid } from '../../core/jid/index.js';
 import type { Server } from '../../core/server.js';
 import type { Element } from '../../core/xml/element.js';
@@ -10,6 +11,7 @@ import { pubsubError, type NodeConfig, type PublishContext, type PubSubNode, typ
 import { readEntry } from '../../publishing/atom-read.js';
 import { commentsNodeName } from '../../publishing/normalize.js';
 import { prepareEntry } from '../../publishing/prepare.js';
+import { DEFAULT_MAX_ARTICLE_BYTES } from '../../publishing/profiles.js';
 import { parseXmppUri } from '../../publishing/xmpp-uri.js';
 import { blogPostUrl } from '../blog/site.js';
 import type { BlogRef } from '../blog/urls.js';
@@ -39,6 +41,19 @@ export function pubsubOfHost(server: Server, host: string): Promise<PubSubServic
   }
   return undefined;
 }
+
+/** The options of the modules that keep posts (microblog on PEP, social_feed on pubsub.<host>). */
+export const postsOptions = z
+  .object({
+    /** The largest post (bytes of the Atom entry): the posts node's pubsub#max_payload_size. */
+    max_payload_size: z.number().int().min(1024).default(DEFAULT_MAX_ARTICLE_BYTES),
+    /** The largest comment, the comments nodes' pubsub#max_payload_size. */
+    max_comment_size: z.number().int().min(1024).default(64 * 1024),
+    /** Create a comments node for every post (on pubsub.<host>: needs the pubsub module). */
+    comments: z.boolean().default(true),
+  })
+  .strict()
+  .prefault({});
 
 /** A comments node name nobody else owns: the XEP-0277 one, or, when another account has that name already (item
  *  ids are chosen by clients), the same with a hash of the account's JID after the ItemID. */

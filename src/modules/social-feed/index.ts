@@ -9,27 +9,17 @@
 //   posts, with a comments node "<node>:comments/<item>" on the same service, owned by the post's publisher.
 // - The service advertises urn:xmpp:pubsub-social-feed:1 and the profiles' features (§discovery).
 // Open nodes are also blogs on the web (/blog/pubsub.<host>/<node>/, the blog module).
-import { z } from 'zod';
 import { defineModule } from '../../core/module-api.js';
 import type { Server } from '../../core/server.js';
 import { attachServiceHooks, type NodeConfig, type PubSubService } from '../../pubsub/index.js';
 import { NODE_MICROBLOG } from '../../publishing/post.js';
 import { commentsNodeName } from '../../publishing/normalize.js';
 import { SOCIAL_FEED_TYPES, isCommentsNode } from '../../publishing/prepare.js';
-import { DEFAULT_MAX_ARTICLE_BYTES, SOCIAL_FEED_FEATURES, commentsNodeConfig } from '../../publishing/profiles.js';
-import { freeCommentsNode, postsHooks, type PostsProfile } from '../microblog/posts.js';
+import { SOCIAL_FEED_FEATURES, commentsNodeConfig } from '../../publishing/profiles.js';
+import { freeCommentsNode, postsHooks, postsOptions, type PostsProfile } from '../microblog/posts.js';
 import { pubsubService } from '../pubsub/index.js';
 
-const options = z
-  .object({
-    /** The largest post on a social-feed node (its pubsub#max_payload_size when created). */
-    max_payload_size: z.number().int().min(1024).default(DEFAULT_MAX_ARTICLE_BYTES),
-    max_comment_size: z.number().int().min(1024).default(64 * 1024),
-    /** Create a comments node for every post. */
-    comments: z.boolean().default(true),
-  })
-  .strict()
-  .prefault({});
+const options = postsOptions;
 
 const attached = new WeakSet<Server>();
 const MICROBLOG_COMMENTS = `${NODE_MICROBLOG}:comments/`;
