@@ -8,10 +8,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { connectClient, startTestServer } from './helpers/server.js';
-import { xml } from './helpers/pubsub.js';
+import { startTestServer } from './helpers/server.js';
 import { MICROBLOG, PUBLISHING_MODULES } from './helpers/blog.js';
-import { Shell, blocks, runTour, tourClient, type TourClient } from './helpers/docs.js';
+import { Shell, blocks, runTour, tourClients, type TourClient } from './helpers/docs.js';
 
 const DOC = fileURLToPath(new URL('../../docs/publishing.md', import.meta.url));
 const DOC_BASE = 'http://localhost:5280';
@@ -20,14 +19,9 @@ test('the examples of docs/publishing.md do what it says', async (t) => {
   if (spawnSync('curl', ['--version']).status !== 0) return t.skip('curl is not installed (apt-get install curl)');
   const server = await startTestServer({ modules: PUBLISHING_MODULES, extra: `http: { public_url: "${DOC_BASE}" }` });
   const shell = new Shell();
-  const clients = new Map<string, TourClient>();
+  let clients = new Map<string, TourClient>();
   try {
-    for (const name of ['alice', 'bob']) {
-      await server.createUser(name, 'secret');
-      const client = await connectClient(server, name, 'secret', 'docs');
-      clients.set(name, tourClient(client));
-      await client.send(xml('presence'));
-    }
+    clients = await tourClients(server, ['alice', 'bob']);
     const { token } = await server.running.server.tokens.create('localhost', 'alice', { label: 'Blog editor', scope: 'write', nodes: [MICROBLOG] });
     await shell.run(`quire() { echo '${token}'; }`);
     const base = `http://127.0.0.1:${server.httpPort}`;

@@ -1236,24 +1236,23 @@ export class PubSubService {
 
   /**
    * XEP-0442: the node's items as an archive for a MAM query, once the requester may read them (§6.5 access). A
-   * transient node keeps no items (§6.5.6 answers its last one), so its archive is empty. `publishers` says whether
-   * the node shows who published its items (itemreply), which a `with` filter would otherwise reveal.
+   * transient node keeps no items (§6.5.6 answers its last one), so its archive is empty.
    */
-  async nodeArchive(requester: Jid | null, name: string | undefined): Promise<{ node: PubSubNode; archive: NodeArchive; publishers: boolean }> {
+  async nodeArchive(requester: Jid | null, name: string | undefined): Promise<{ node: PubSubNode; archive: NodeArchive }> {
     const node = this.requireNode(name);
     if (node.isCollection) throw unsupported('retrieve-items', 'a collection node has no archive of its own: query its leaves');
     const denied = await this.checkAccess(node, requester, 'retrieve');
     if (denied) throw denied;
     const archive = node.config.persist_items ? new NodeItemsArchive(this.env.store, node.name, this.since(node)) : new ListArchive([]);
-    return { node, archive, publishers: node.config.itemreply === 'publisher' };
+    return { node, archive };
   }
 
   /** XEP-0442 on one item (Quire's item history): its earlier revisions, oldest first, then the current one. */
-  async itemHistoryArchive(requester: Jid | null, name: string | undefined, id: string): Promise<{ node: PubSubNode; archive: NodeArchive; publishers: boolean }> {
+  async itemHistoryArchive(requester: Jid | null, name: string | undefined, id: string): Promise<{ node: PubSubNode; archive: NodeArchive }> {
     const { current, earlier } = await this.history(requester, name, id);
     const node = this.requireNode(name);
     const revisions: Item[] = earlier.reverse().map((r) => ({ ...r, id, revisions: NO_REVISIONS }));
-    return { node, archive: new ListArchive([...revisions, current]), publishers: node.config.itemreply === 'publisher' };
+    return { node, archive: new ListArchive([...revisions, current]) };
   }
 
   /** One revision of an item, the current one included. */

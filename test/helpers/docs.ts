@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import type { Element as XmppElement } from '@xmpp/xml';
 import { parseStoredXml } from '../../src/core/roster.js';
 import type { Element } from '../../src/core/xml/element.js';
-import type { XmppClient } from './server.js';
+import { connectClient, xmppXml, type TestServer, type XmppClient } from './server.js';
 
 export interface Block {
   lang: string;
@@ -118,6 +118,18 @@ export function tourClient(client: XmppClient): TourClient {
     for (const w of entry.waiters.splice(0)) w();
   });
   return entry;
+}
+
+/** Accounts for a tour (password 'secret'), each logged in with an available presence, collecting what it receives. */
+export async function tourClients(server: TestServer, names: string[]): Promise<Map<string, TourClient>> {
+  const clients = new Map<string, TourClient>();
+  for (const name of names) {
+    await server.createUser(name, 'secret');
+    const client = await connectClient(server, name, 'secret', 'docs');
+    clients.set(name, tourClient(client));
+    await client.send(xmppXml('presence'));
+  }
+  return clients;
 }
 
 /** Runs the blocks of a tour in order; `local` turns the URLs of its commands into the test server's (whose

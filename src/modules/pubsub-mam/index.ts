@@ -83,11 +83,11 @@ export default defineModule({
       try {
         const { maxPageSize } = service.env.limits;
         const query = parseQuery(request.payload, { maxIds: maxPageSize, fullText });
-        const { node, archive, publishers } = query.item === undefined
+        const { node, archive } = query.item === undefined
           ? await service.nodeArchive(request.from, query.node)
           : await service.itemHistoryArchive(request.from, query.node, query.item);
         // A node that does not show its items' publishers (itemreply) does not let them be tested one by one either.
-        if (query.filter.with && !publishers) throw new StanzaError('not-allowed', `node "${node.name}" does not show who published its items`);
+        if (query.filter.with && node.config.itemreply !== 'publisher') throw new StanzaError('not-allowed', `node "${node.name}" does not show who published its items`);
         const page = await new ArchiveQueryRunner(archive, service.env.host, service.env.user).run(query.filter, query.rsm, maxPageSize);
         const send = request.origin ? (s: Element) => request.origin!.send(s) : (s: Element) => m.route(s);
         // §4.3.4 flip-page changes the order of sending only.
