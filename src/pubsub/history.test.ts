@@ -4,17 +4,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseJid } from '../core/jid/index.js';
-import { silentLogger } from '../core/logger.js';
 import { xml } from '../core/xml/element.js';
 import { MemoryBackend } from '../storage/memory/index.js';
-import { defaultNodeConfig } from './config.js';
 import { QuotaExceeded, RevisionMismatch } from './errors.js';
 import type { NodeChange, StorageLimits } from './hooks.js';
 import { RevisionStore } from './revisions.js';
-import { PubSubService, type ServiceEnvironment, type ServiceLimits } from './service.js';
+import { PubSubService } from './service.js';
 import { PubSubStore } from './store.js';
+import { TEST_LIMITS, testEnvironment } from './test-environment.js';
 
-const limits: ServiceLimits = { maxItems: 10000, maxPayloadSize: 65536, collections: true, maxSubscriptionsPerJid: 1000, maxLeaseMs: 86_400_000, maxNodes: 1000, maxPageSize: 100, maxRevisions: 100 };
+const limits = TEST_LIMITS;
 const owner = parseJid('owner@example.org/desk');
 const payload = (text: string) => xml('doc', { xmlns: 'urn:example' }, text);
 /** Bytes of payload(text) as stored. */
@@ -25,21 +24,7 @@ async function setup(options: { limits?: StorageLimits | null } = {}) {
   await backend.open();
   const store = new PubSubStore(backend.map('pubsub'), backend.archive('pubsub-items'), new RevisionStore(backend.archive('pubsub-revisions')));
   const changes: NodeChange[] = [];
-  const env: ServiceEnvironment = {
-    store,
-    host: 'pubsub.example.org',
-    user: '',
-    address: parseJid('pubsub.example.org'),
-    pep: false,
-    limits,
-    defaults: (type) => ({ ...defaultNodeConfig(limits), node_type: type }),
-    send: () => {},
-    log: silentLogger,
-    rosterOf: async () => null,
-    mayCreate: () => true,
-    presenceOf: () => undefined,
-    hooks: { limits: () => options.limits ?? null, changed: (_service, change) => void changes.push(change) },
-  };
+  const env = testEnvironment(store, { hooks: { limits: () => options.limits ?? null, changed: (_service, change) => void changes.push(change) } });
   const service = await PubSubService.load(env);
   const publish = (node: string, id: string | undefined, text: string, condition?: { ifMatch?: string[]; ifNoneMatch?: string[] }) =>
     service.publish(owner, node, { item: { id, payload: payload(text), payloadCount: 1 }, items: 1, publishOptions: null, condition }, true);

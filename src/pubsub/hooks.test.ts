@@ -4,37 +4,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseJid } from '../core/jid/index.js';
-import { silentLogger } from '../core/logger.js';
 import { xml, type Element } from '../core/xml/element.js';
 import { MemoryBackend } from '../storage/memory/index.js';
-import { NS_NODE_CONFIG, defaultNodeConfig } from './config.js';
+import { NS_NODE_CONFIG } from './config.js';
 import { PubSubError, pubsubError } from './errors.js';
 import type { ServiceHooks } from './hooks.js';
-import { PubSubService, type ServiceLimits } from './service.js';
+import { PubSubService } from './service.js';
 import { PubSubStore } from './store.js';
+import { testEnvironment } from './test-environment.js';
 
-const limits: ServiceLimits = { maxItems: 10000, maxPayloadSize: 65536, collections: true, maxSubscriptionsPerJid: 1000, maxLeaseMs: 86_400_000, maxNodes: 1000, maxPageSize: 100, maxRevisions: 100 };
 const owner = parseJid('owner@example.org/desk');
 const form = (values: Record<string, string>) => ({ type: 'submit' as const, formType: NS_NODE_CONFIG, fields: Object.entries(values).map(([v, value]) => ({ var: v, values: [value] })) });
 
 async function service(hooks: ServiceHooks): Promise<PubSubService> {
   const backend = new MemoryBackend();
   await backend.open();
-  return PubSubService.load({
-    store: new PubSubStore(backend.map('pubsub'), backend.archive('pubsub-items')),
-    host: 'pubsub.example.org',
-    user: '',
-    address: parseJid('pubsub.example.org'),
-    pep: false,
-    limits,
-    defaults: (type) => ({ ...defaultNodeConfig(limits), node_type: type }),
-    send: () => {},
-    log: silentLogger,
-    rosterOf: async () => null,
-    mayCreate: () => true,
-    presenceOf: () => undefined,
-    hooks,
-  });
+  return PubSubService.load(testEnvironment(new PubSubStore(backend.map('pubsub'), backend.archive('pubsub-items')), { hooks }));
 }
 
 const publish = (svc: PubSubService, node: string, payload: Element, id?: string) =>

@@ -3,16 +3,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseJid } from '../core/jid/index.js';
-import { silentLogger } from '../core/logger.js';
 import type { ArchiveStore, MapStore } from '../core/storage-api.js';
 import { Element, xml } from '../core/xml/element.js';
 import { MemoryBackend } from '../storage/memory/index.js';
-import { defaultNodeConfig } from './config.js';
 import { NotificationMessage } from './notify.js';
-import { PubSubService, type ServiceEnvironment, type ServiceLimits } from './service.js';
+import { PubSubService } from './service.js';
 import { PubSubStore } from './store.js';
+import { TEST_LIMITS, testEnvironment } from './test-environment.js';
 
-const limits: ServiceLimits = { maxItems: 10000, maxPayloadSize: 65536, collections: true, maxSubscriptionsPerJid: 1000, maxLeaseMs: 86_400_000, maxNodes: 1000, maxPageSize: 100, maxRevisions: 100 };
+const limits = TEST_LIMITS;
 
 /** Wraps a store so that every call is counted. */
 function counted<T extends object>(store: T, calls: { count: number }): T {
@@ -34,20 +33,7 @@ async function setup() {
   const calls = { count: 0 };
   const store = new PubSubStore(counted<MapStore>(backend.map('pubsub'), calls), counted<ArchiveStore>(backend.archive('pubsub-items'), calls));
   const sent: Element[] = [];
-  const env: ServiceEnvironment = {
-    store,
-    host: 'pubsub.example.org',
-    user: '',
-    address: parseJid('pubsub.example.org'),
-    pep: false,
-    limits,
-    defaults: (type) => ({ ...defaultNodeConfig(limits), node_type: type }),
-    send: (stanza) => sent.push(stanza),
-    log: silentLogger,
-    rosterOf: async () => null,
-    mayCreate: () => true,
-    presenceOf: () => undefined,
-  };
+  const env = testEnvironment(store, { send: (stanza) => sent.push(stanza) });
   return { backend, env, calls, sent };
 }
 
