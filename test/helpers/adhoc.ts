@@ -1,7 +1,7 @@
 // Helpers for the XEP-0050 tests: a <command/> request and its answer, the answer's parts (status, actions,
 // notes, form), and the §4.4 errors with their commands-namespace conditions.
 import assert from 'node:assert/strict';
-import { NS_DATA, NS_STANZAS, fields, iq, xml, type FieldView, type X } from './pubsub.js';
+import { NS_DATA, expectStanzaError, fields, iq, xml, type FieldView, type X } from './pubsub.js';
 import type { XmppClient } from './server.js';
 
 export const NS_COMMANDS = 'http://jabber.org/protocol/commands';
@@ -62,12 +62,6 @@ export function commandResult(stanza: X): CommandView {
 
 /** Asserts an error of this type and RFC 6120 condition, with the commands-namespace child `specific` or none. */
 export function expectCommandError(stanza: X, type: string, condition: string, specific?: string): void {
-  assert.equal(stanza.attrs.type, 'error', `expected an error, got ${stanza.toString()}`);
-  const error = stanza.getChild('error');
-  assert.ok(error, 'an <error/> child');
-  assert.equal(error.attrs.type, type, `error type in ${error.toString()}`);
-  const conditions = error.getChildElements().filter((c) => c.attrs.xmlns === NS_STANZAS && c.name !== 'text');
-  assert.deepEqual(conditions.map((c) => c.name), [condition], `condition in ${error.toString()}`);
-  const app = error.getChildElements().filter((c) => c.attrs.xmlns === NS_COMMANDS);
+  const { error, app } = expectStanzaError(stanza, type, condition, NS_COMMANDS);
   assert.deepEqual(app.map((c) => c.name), specific === undefined ? [] : [specific], `commands condition in ${error.toString()}`);
 }

@@ -49,17 +49,25 @@ export function result(stanza: X): X | undefined {
 }
 
 /**
- * Asserts an error: its type, RFC 6120 condition, and the pubsub#errors child (with its feature) or none.
- * Returns the <error/>.
+ * Asserts an error of this type and RFC 6120 condition; returns the <error/> and its children in an application's
+ * namespace (pubsub#errors, commands), for the caller to check.
  */
-export function expectError(stanza: X, type: string, condition: string, pubsubCondition?: string, featureName?: string): X {
+export function expectStanzaError(stanza: X, type: string, condition: string, appNamespace: string): { error: X; app: X[] } {
   assert.equal(stanza.attrs.type, 'error', `expected an error, got ${stanza.toString()}`);
   const error = stanza.getChild('error');
   assert.ok(error, 'an <error/> child');
   assert.equal(error.attrs.type, type, `error type in ${error.toString()}`);
   const conditions = error.getChildElements().filter((c) => c.attrs.xmlns === NS_STANZAS && c.name !== 'text');
   assert.deepEqual(conditions.map((c) => c.name), [condition], `condition in ${error.toString()}`);
-  const app = error.getChildElements().filter((c) => c.attrs.xmlns === NS_ERRORS);
+  return { error, app: error.getChildElements().filter((c) => c.attrs.xmlns === appNamespace) };
+}
+
+/**
+ * Asserts an error: its type, RFC 6120 condition, and the pubsub#errors child (with its feature) or none.
+ * Returns the <error/>.
+ */
+export function expectError(stanza: X, type: string, condition: string, pubsubCondition?: string, featureName?: string): X {
+  const { error, app } = expectStanzaError(stanza, type, condition, NS_ERRORS);
   if (pubsubCondition === undefined) assert.equal(app.length, 0, `no pubsub#errors child in ${error.toString()}`);
   else {
     assert.equal(app.length, 1, `one pubsub#errors child in ${error.toString()}`);
