@@ -28,6 +28,8 @@ const USAGE = `usage: npm run bench -- [options]
   --profile DIR         Quire writes a V8 CPU profile of every run into DIR (open it in Chrome DevTools)
   --quire-modules SET   peers (default: the modules Prosody and ejabberd run too) or standard (Quire's defaults:
                         message archive, carbons, stream management and the rest)
+  --quire-workers LIST  Quire's network_workers setting, one Quire column per entry (e.g. 0,1; default 0):
+                        with workers, sockets and TLS run in child processes (see "Using both cores")
   --keep                keep the temporary folder with configs, data and logs
   --render F.json[,G.json]  print the table of runs saved with --out again (several files are merged)
 `;
@@ -45,10 +47,12 @@ interface Options {
   keep: boolean;
   profile: string | null;
   standardModules: boolean;
+  /** Quire is run once per entry, with that many network workers (0: one process). */
+  quireWorkers: number[];
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { quick: false, runs: 0, only: ['quire', 'prosody', 'ejabberd'], scenarios: [...SCENARIOS], target: null, domain: 'localhost', pid: 0, pin: true, out: null, keep: false, profile: null, standardModules: false };
+  const o: Options = { quick: false, runs: 0, only: ['quire', 'prosody', 'ejabberd'], scenarios: [...SCENARIOS], target: null, domain: 'localhost', pid: 0, pin: true, out: null, keep: false, profile: null, standardModules: false, quireWorkers: [0] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = () => {
@@ -78,6 +82,9 @@ function parseArgs(argv: string[]): Options {
         o.standardModules = set === 'standard';
         break;
       }
+      case '--quire-workers':
+        o.quireWorkers = value().split(',').map((n) => Math.max(0, Math.min(64, Number(n) || 0)));
+        break;
       case '-h': case '--help': process.stdout.write(USAGE); process.exit(0); break;
       default: throw new Error(`unknown option ${arg}\n${USAGE}`);
     }
@@ -174,8 +181,12 @@ function rowsFor(scenario: ScenarioName, variant: string): Row[] {
 
 /** The table of medians with Quire/peer ratios, and the notes of every run. */
 function renderTable(results: Record<string, Record<string, JobResult[]>>, servers: string[], plan: { scenario: ScenarioName; variant: string }[]): { lines: string[]; notes: string[] } {
-  const peers = servers.filter((s) => s !== 'quire');
-  const header = ['scenario: figure', ...servers, ...(servers.includes('quire') ? peers.map((p) => `quire/${p}`) : []), 'better'];
+  // Ratios: Quire (one process) over each peer, and Quire with network workers over Quire in one process.
+  const hasQuire = servers.includes('quire');
+  const peers = servers.filter((s) => !s.startsWith('quire'));
+  const withWorkers = servers.filter((s) => s.startsWith('quire+'));
+  const pairs: [string, string][] = hasQuire ? [...peers.map((p): [string, string] => ['quire', p]), ...withWorkers.map((w): [string, string] => [w, 'quire'])] : [];
+  const header = ['scenario: figure', ...servers, ...pairs.map(([a, b]) => `${a}/${b}`), 'better'];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
   const notes: string[] = [];
   // A rate search that failed even at its lowest rate delivered nothing within the latency bound: it counts
@@ -192,7 +203,7 @@ function renderTable(results: Record<string, Record<string, JobResult[]>>, serve
         const note = results[s]?.[row.key]?.find((r) => r.note)?.note;
         return note?.startsWith('skipped') ? 'skipped' : '–';
       });
-      const ratios = servers.includes('quire') ? peers.map((p) => (Number.isFinite(med.quire!) && Number.isFinite(med[p]!) && med[p] !== 0 ? (med.quire! / med[p]!).toFixed(2) : '–')) : [];
+      const ratios = pairs.map(([a, b]) => (Number.isFinite(med[a]!) && Number.isFinite(med[b]!) && med[b] !== 0 ? (med[a]! / med[b]!).toFixed(2) : '–'));
       lines.push(`| ${[row.label, ...cells, ...ratios, row.better].join(' | ')} |`);
     }
     for (const server of servers) {
@@ -271,7 +282,7 @@ async function main(): Promise<void> {
       start: async (): Promise<RunningServer> => ({ pid: o.pid, host: target.host, port: target.port, domain: o.domain, stop: async () => {} }),
     });
   } else {
-    if (o.only.includes('quire')) adapters.push(new QuireServer(o.profile, o.standardModules));
+    if (o.only.includes('quire')) for (const workers of o.quireWorkers) adapters.push(new QuireServer(o.profile, o.standardModules, workers));
     if (o.only.includes('prosody')) adapters.push(new ProsodyServer(say));
     if (o.only.includes('ejabberd')) adapters.push(new EjabberdServer(say));
   }

@@ -13,6 +13,7 @@ import { createBackend } from './storage/index.js';
 import type { StorageBackend } from './core/storage-api.js';
 import { readCertificate, selfSignedCertificate, hostsNotCovered, type CertificatePair } from './transports/certs.js';
 import { listenTcp } from './transports/tcp.js';
+import { listenForWorkers, NetworkWorkers } from './transports/network-workers.js';
 import { attachHttp, HttpService } from './http/service.js';
 import { QUIRE_VERSION } from './version.js';
 
@@ -113,6 +114,15 @@ export async function startServer(loaded: LoadedConfig, options: StartOptions = 
 
   const listeners: net.Server[] = [];
   const ports: Record<string, number> = {};
+  let workers: NetworkWorkers | null = null;
+  if (config.network_workers > 0) {
+    const { bytesPerSecond, burstBytes, maxOutboundBuffer, connectionTimeout } = server.options.limits;
+    workers = new NetworkWorkers(server, {
+      count: config.network_workers,
+      settings: { limits: { bytesPerSecond, burstBytes, maxOutboundBuffer, connectionTimeout }, certificate: { cert: certificate.cert, key: certificate.key }, logLevel: config.log.level },
+    });
+    await workers.start();
+  }
   const specs = [
     { name: 'c2s', mode: 'starttls' as const, listener: config.listeners.c2s },
     { name: 'c2s_tls', mode: 'direct-tls' as const, listener: config.listeners.c2s_tls },
@@ -120,7 +130,8 @@ export async function startServer(loaded: LoadedConfig, options: StartOptions = 
   try {
     for (const spec of specs) {
       if (!spec.listener.enabled) continue;
-      const listener = await listenTcp(server, { host: spec.listener.host, port: spec.listener.port, mode: spec.mode, secureContext, certificate });
+      const where = { host: spec.listener.host, port: spec.listener.port, mode: spec.mode };
+      const listener = workers ? await listenForWorkers(workers, where) : await listenTcp(server, { ...where, secureContext, certificate });
       listeners.push(listener);
       ports[spec.name] = (listener.address() as AddressInfo).port;
       log.info({ listener: spec.name, address: spec.listener.host, port: ports[spec.name] }, 'listening');
@@ -137,6 +148,7 @@ export async function startServer(loaded: LoadedConfig, options: StartOptions = 
   } catch (err) {
     for (const listener of listeners) listener.close();
     await http.close();
+    await workers?.stop();
     await storage.close();
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') throw new ConfigError(`${config.source}: port ${(e as { port?: number }).port ?? ''} is already in use. Fix: stop the other server, or choose another port under listeners.`);
@@ -151,6 +163,7 @@ export async function startServer(loaded: LoadedConfig, options: StartOptions = 
       for (const listener of listeners) listener.close();
       await http.close();
       await server.shutdown();
+      await workers?.stop();
       log.info('stopped');
     })();
     return stopping;

@@ -19,26 +19,52 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Resident set size of a process in KiB (VmRSS in /proc/PID/status), or 0 when it is gone. */
-export function rssKiB(pid: number): number {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'latin1');
-    const m = /VmRSS:\s+(\d+)\s+kB/.exec(status);
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
+/** A process and its descendants (a server with worker processes counts as all of them), from /proc. */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // gone meanwhile
+    }
   }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]!) ?? []));
+  return tree;
 }
 
-/** User+system CPU time of a process in seconds (from /proc/PID/stat), or 0 when it is gone. */
-export function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
+/** Resident memory (VmRSS) of a process and its descendants, in KiB (0 when it is gone). */
+export function rssKiB(pid: number): number {
+  let total = 0;
+  for (const member of processTree(pid)) {
+    try {
+      const status = readFileSync(`/proc/${member}/status`, 'latin1');
+      const m = /VmRSS:\s+(\d+)\s+kB/.exec(status);
+      total += m ? Number(m[1]) : 0;
+    } catch {
+      // gone meanwhile
+    }
   }
+  return total;
+}
+
+/** User+system CPU time of a process and its descendants in seconds (from /proc/PID/stat), or 0 when gone. */
+export function cpuSeconds(pid: number): number {
+  let total = 0;
+  for (const member of processTree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${member}/stat`, 'latin1');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
 }
 
 export interface SpawnOptions {

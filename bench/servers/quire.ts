@@ -20,7 +20,7 @@ const BENCH_MODULES = ['roster', 'presence', 'disco', 'caps', 'offline', 'vcard'
 const OUT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export class QuireServer implements ServerAdapter {
-  readonly name = 'quire';
+  readonly name: string;
   private dir = '';
   private configPath = '';
   private port = 0;
@@ -33,14 +33,18 @@ export class QuireServer implements ServerAdapter {
   constructor(
     private profileDir: string | null = null,
     private standardModules = false,
-  ) {}
+    private networkWorkers = 0,
+  ) {
+    this.name = networkWorkers ? `quire+${networkWorkers}w` : 'quire';
+  }
 
   version(): string {
-    return `Quire ${QUIRE_VERSION} (Node.js ${process.versions.node})`;
+    const workers = this.networkWorkers ? `, ${this.networkWorkers} network worker${this.networkWorkers > 1 ? 's' : ''}` : '';
+    return `Quire ${QUIRE_VERSION} (Node.js ${process.versions.node}${workers})`;
   }
 
   async prepare(workDir: string, layout: Layout): Promise<void> {
-    this.dir = join(workDir, 'quire');
+    this.dir = join(workDir, this.name);
     mkdirSync(join(this.dir, 'data'), { recursive: true });
     this.port = await freePort();
     this.domain = layout.domain;
@@ -55,6 +59,7 @@ export class QuireServer implements ServerAdapter {
         `hosts: [${layout.domain}]`,
         `data_dir: ${JSON.stringify(join(this.dir, 'data'))}`,
         'storage: { backend: sqlite }',
+        `network_workers: ${this.networkWorkers}`,
         'listeners:',
         `  c2s: { host: 127.0.0.1, port: ${this.port} }`,
         '  c2s_tls: { enabled: false }',

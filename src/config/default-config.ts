@@ -10,6 +10,10 @@ hosts:
 # Where Quire keeps its database, generated certificates and uploads.
 data_dir: ./data
 
+# Processes that carry the client connections (sockets, TLS) for this one, so that the server uses more cores.
+# 0 runs everything in one process; 1 is the right number on two cores (BENCHMARKS.md, "Using both cores").
+network_workers: 0
+
 storage:
   backend: sqlite          # sqlite (embedded, the default) | postgres | memory (lost on restart; for tests)
   path: quire.sqlite       # sqlite only; relative to data_dir

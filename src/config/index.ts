@@ -36,6 +36,8 @@ export interface QuireConfig {
   hosts: string[];
   /** Absolute. */
   data_dir: string;
+  /** Processes that carry client connections for the core (0: none, everything in one process). */
+  network_workers: number;
   storage: StorageConfig;
   listeners: {
     /** RFC 6120 §5: STARTTLS on a plain TCP connection. */
@@ -130,6 +132,7 @@ function validate(data: unknown, baseDir: string, locator: Locator, source: stri
   const config: QuireConfig = {
     hosts: file.hosts,
     data_dir: dataDir,
+    network_workers: file.network_workers,
     storage,
     listeners: { c2s: { ...file.listeners.c2s }, c2s_tls: { ...file.listeners.c2s_tls }, http: { ...file.listeners.http }, https: { ...file.listeners.https } },
     http: { public_url: file.http.public_url ?? null, trust_proxy: file.http.trust_proxy, max_body_size: file.http.max_body_size },

@@ -434,6 +434,7 @@ export const configFileSchema = section(
     {
       hosts,
       data_dir: text('a folder path', './data').min(1).default('./data'),
+      network_workers: intIn(0, 64, 'a number of processes', 1).default(0),
       storage,
       listeners,
       http,

@@ -2,6 +2,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { ClientStream, type Connection } from '../core/stream/c2s.js';
+import type { Logger } from '../core/logger.js';
 import type { Server } from '../core/server.js';
 import { tlsChannelBinding, tlsChannelBindingTypes, type ChannelBindingType } from '../core/sasl/index.js';
 
@@ -18,27 +19,43 @@ export interface TcpListenerOptions {
 /** How long a closing connection may take to say goodbye before it is destroyed. */
 const CLOSE_GRACE_MS = 3000;
 
-class TcpConnection implements Connection {
+/** What a connection's bytes go to: the XMPP stream, or the link to the core process in a network worker. */
+export interface ConnectionSink {
+  receive(chunk: Buffer): void;
+  disconnected(): void;
+}
+
+/** The inbound rate limit of every connection (ServerLimits' bytesPerSecond and burstBytes). */
+export interface RateLimit {
+  bytesPerSecond: number;
+  burstBytes: number;
+}
+
+/** A client socket: batched writes, backpressure both ways, an inbound rate limit and STARTTLS in place. */
+export class TcpConnection implements Connection {
   private socket: net.Socket;
   private corked = false;
   private tokens: number;
   private lastRefill = Date.now();
   private throttled = false;
+  /** Reading paused from outside (a network worker whose link to the core is backed up). */
+  private held = false;
   private cbCache = new Map<ChannelBindingType, Buffer | null>();
   private cbTypes: ChannelBindingType[] | null = null;
   readonly remoteAddress: string;
   secure: boolean;
-  stream!: ClientStream;
+  stream!: ConnectionSink;
 
   constructor(
     socket: net.Socket,
-    private server: Server,
+    private limits: RateLimit,
+    private log: Logger,
     private secureContext: tls.SecureContext | null,
   ) {
     this.socket = socket;
     this.secure = socket instanceof tls.TLSSocket;
     this.remoteAddress = socket.remoteAddress ?? 'unknown';
-    this.tokens = server.options.limits.burstBytes;
+    this.tokens = limits.burstBytes;
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
   }
@@ -65,7 +82,7 @@ class TcpConnection implements Connection {
 
   /** Token bucket on inbound bytes: a flooding client is paused, not buffered. */
   private rateLimit(bytes: number): void {
-    const limits = this.server.options.limits;
+    const limits = this.limits;
     const now = Date.now();
     this.tokens = Math.min(limits.burstBytes, this.tokens + ((now - this.lastRefill) * limits.bytesPerSecond) / 1000);
     this.lastRefill = now;
@@ -76,20 +93,32 @@ class TcpConnection implements Connection {
     const wait = Math.ceil((-this.tokens / limits.bytesPerSecond) * 1000);
     setTimeout(() => {
       this.throttled = false;
-      if (!this.socket.writableNeedDrain) this.socket.resume();
+      this.resumeIfClear();
     }, wait).unref();
   }
 
   private onDrain = (): void => {
-    if (!this.throttled) this.socket.resume();
+    this.resumeIfClear();
   };
+
+  /** Reading resumes only when nothing holds it back: the rate limit, unread replies, or hold(). */
+  private resumeIfClear(): void {
+    if (!this.throttled && !this.held && !this.socket.writableNeedDrain) this.socket.resume();
+  }
+
+  /** Stops (true) or restarts (false) reading from the client, whatever the rate limit says. */
+  hold(on: boolean): void {
+    this.held = on;
+    if (on) this.socket.pause();
+    else this.resumeIfClear();
+  }
 
   private onClose = (): void => {
     this.stream.disconnected();
   };
 
   private onError = (err: Error): void => {
-    this.server.log.debug({ err, remote: this.remoteAddress }, 'connection error');
+    this.log.debug({ err, remote: this.remoteAddress }, 'connection error');
   };
 
   get canStartTls(): boolean {
@@ -162,7 +191,7 @@ function accept(server: Server, socket: net.Socket, secureContext: tls.SecureCon
     socket.destroy();
     return;
   }
-  const connection = new TcpConnection(socket, server, secureContext);
+  const connection = new TcpConnection(socket, server.options.limits, server.log, secureContext);
   connection.stream = new ClientStream(server, connection);
   connection.attach(socket);
 }
@@ -181,12 +210,17 @@ export async function listenTcp(server: Server, options: TcpListenerOptions): Pr
     listener = net.createServer((socket) => accept(server, socket, options.secureContext));
   }
   listener.maxConnections = 20_000;
+  await listen(listener, options.host, options.port);
+  return listener;
+}
+
+/** Resolves once the listener accepts connections; rejects with the listen error (EADDRINUSE, EACCES). */
+export async function listen(listener: net.Server, host: string, port: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     listener.once('error', reject);
-    listener.listen({ host: options.host, port: options.port }, () => {
+    listener.listen({ host, port }, () => {
       listener.off('error', reject);
       resolve();
     });
   });
-  return listener;
 }
