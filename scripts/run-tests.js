@@ -69,7 +69,19 @@ const onPostgres = (list) => list.filter((f) => f.startsWith(join('dist', 'test'
 
 if (process.env.QUIRE_TEST_STORAGE === 'postgres') process.exit(await run(onPostgres(files), process.env));
 
+// The files whose tests lean on the transport most, run once more with every client connection carried by network
+// worker processes (network_workers: 2), so that what crosses the process boundary is checked as a user sees it.
+const NETWORK_WORKER_FILES = ['login-and-chat', 'stream-errors', 'sm', 'slixmpp', 'register', 'csi', 'rfc6121-presence-and-delivery'].map((name) => join('dist', 'test', `${name}.test.js`));
+const onNetworkWorkers = (list) => list.filter((f) => NETWORK_WORKER_FILES.includes(f));
+
+if (process.env.QUIRE_TEST_NETWORK_WORKERS) process.exit(await run(onNetworkWorkers(files), process.env));
+
 let status = await run(files, process.env);
+const third = onNetworkWorkers(files);
+if (third.length) {
+  console.log(`\n# The transport-heavy end-to-end tests again, with client connections in network workers (${third.length} files)`);
+  status = (await run(third, { ...process.env, QUIRE_TEST_NETWORK_WORKERS: '2' })) || status;
+}
 const second = onPostgres(files);
 if (second.length && process.env.QUIRE_TEST_POSTGRES !== 'skip') {
   if (await postgresAnswers()) {
@@ -80,8 +92,8 @@ if (second.length && process.env.QUIRE_TEST_POSTGRES !== 'skip') {
   }
 }
 if (passes > 1) {
-  // One summary for both passes, in the test runner's words.
-  console.log(`\n# Both passes (SQLite, then PostgreSQL)`);
+  // One summary for every pass, in the test runner's words.
+  console.log(`\n# All ${passes} passes (SQLite, network workers${passes > 2 ? ', PostgreSQL' : ''})`);
   for (const key of SUMMARY_KEYS) console.log(`# ${key} ${totals[key]}`);
 }
 process.exit(status);

@@ -13,7 +13,7 @@ import { createBackend } from './storage/index.js';
 import type { StorageBackend } from './core/storage-api.js';
 import { readCertificate, selfSignedCertificate, hostsNotCovered, type CertificatePair } from './transports/certs.js';
 import { listenTcp } from './transports/tcp.js';
-import { listenForWorkers, NetworkWorkers } from './transports/network-workers.js';
+import { NetworkWorkers } from './transports/network-workers.js';
 import { attachHttp, HttpService } from './http/service.js';
 import { QUIRE_VERSION } from './version.js';
 
@@ -115,27 +115,28 @@ export async function startServer(loaded: LoadedConfig, options: StartOptions = 
   const listeners: net.Server[] = [];
   const ports: Record<string, number> = {};
   let workers: NetworkWorkers | null = null;
-  if (config.network_workers > 0) {
-    const { bytesPerSecond, burstBytes, maxOutboundBuffer, connectionTimeout } = server.options.limits;
-    workers = new NetworkWorkers(server, {
-      count: config.network_workers,
-      settings: { limits: { bytesPerSecond, burstBytes, maxOutboundBuffer, connectionTimeout }, certificate: { cert: certificate.cert, key: certificate.key }, logLevel: config.log.level },
-    });
-    await workers.start();
-  }
   const specs = [
     { name: 'c2s', mode: 'starttls' as const, listener: config.listeners.c2s },
     { name: 'c2s_tls', mode: 'direct-tls' as const, listener: config.listeners.c2s_tls },
   ];
   try {
-    for (const spec of specs) {
-      if (!spec.listener.enabled) continue;
-      const where = { host: spec.listener.host, port: spec.listener.port, mode: spec.mode };
-      const listener = workers ? await listenForWorkers(workers, where) : await listenTcp(server, { ...where, secureContext, certificate });
-      listeners.push(listener);
-      ports[spec.name] = (listener.address() as AddressInfo).port;
-      log.info({ listener: spec.name, address: spec.listener.host, port: ports[spec.name] }, 'listening');
+    const enabledSpecs = specs.filter((spec) => spec.listener.enabled);
+    if (config.network_workers > 0) {
+      // The client listeners open in the network worker processes, which carry the connections.
+      const { bytesPerSecond, burstBytes, maxOutboundBuffer, connectionTimeout } = server.options.limits;
+      workers = new NetworkWorkers(server, {
+        count: config.network_workers,
+        settings: { limits: { bytesPerSecond, burstBytes, maxOutboundBuffer, connectionTimeout }, certificate: { cert: certificate.cert, key: certificate.key }, logLevel: config.log.level },
+      });
+      Object.assign(ports, await workers.start(enabledSpecs.map((spec) => ({ name: spec.name, host: spec.listener.host, port: spec.listener.port, mode: spec.mode }))));
+    } else {
+      for (const spec of enabledSpecs) {
+        const listener = await listenTcp(server, { host: spec.listener.host, port: spec.listener.port, mode: spec.mode, secureContext, certificate });
+        listeners.push(listener);
+        ports[spec.name] = (listener.address() as AddressInfo).port;
+      }
     }
+    for (const spec of enabledSpecs) log.info({ listener: spec.name, address: spec.listener.host, port: ports[spec.name], workers: config.network_workers || undefined }, 'listening');
     // The web listeners open only when an enabled module serves HTTP.
     if (http.hasRoutes) {
       const web = [
@@ -161,6 +162,7 @@ export async function startServer(loaded: LoadedConfig, options: StartOptions = 
     stopping ??= (async () => {
       log.info('shutting down');
       for (const listener of listeners) listener.close();
+      workers?.stopListening();
       await http.close();
       await server.shutdown();
       await workers?.stop();

@@ -14,18 +14,23 @@ export interface WorkerSettings {
   logLevel: string;
 }
 
-/** A client socket handed over by the core: it accepted it, and says how it is to be spoken to. */
-export interface ConnectionMessage {
-  type: 'connection';
+/** A client listener to open (the sockets are shared with the other workers through node:cluster). */
+export interface ListenMessage {
+  type: 'listen';
+  name: string;
+  host: string;
+  port: number;
   mode: 'starttls' | 'direct-tls';
 }
 
-/** The file descriptor of the pipe to the core (stdio slot 4 of fork(); see NetworkWorkers). */
+/** The file descriptor of the pipe to the core (stdio slot 4; see NetworkWorkers). */
 export const LINK_FD = 4;
 
 let settings: WorkerSettings;
 let secureContext: tls.SecureContext | null = null;
-let log: pino.Logger = pino({ level: 'info' });
+/** Log records go to the core, which writes them where its own go (its log destination and settings). */
+const toCore = { write: (line: string) => process.send?.({ type: 'log', line }) };
+let log: pino.Logger = pino({ level: 'info' }, toCore);
 const pipe = new net.Socket({ fd: LINK_FD, readable: true, writable: true });
 const writer = new FrameWriter(pipe);
 const connections = new Map<number, Forwarded>();
@@ -79,7 +84,7 @@ function tlsInfo(socket: TcpConnection): TlsInfo {
   return { bindingTypes, bindings };
 }
 
-async function accept(socket: net.Socket, mode: ConnectionMessage['mode']): Promise<void> {
+async function accept(socket: net.Socket, mode: ListenMessage['mode']): Promise<void> {
   const connection = new TcpConnection(socket, settings.limits, log, secureContext);
   const id = nextId++;
   const forwarded = new Forwarded(id, connection);
@@ -129,19 +134,36 @@ pipe.on('data', (chunk: Buffer) => reader.feed(chunk));
 pipe.on('close', () => process.exit(0));
 pipe.on('error', () => process.exit(0));
 
-type CoreMessage = ({ type: 'settings' } & WorkerSettings) | ConnectionMessage | { type: 'stop' };
+type CoreMessage = ({ type: 'settings' } & WorkerSettings) | ListenMessage | { type: 'unlisten' } | { type: 'stop' };
+const listeners: net.Server[] = [];
 
-process.on('message', (message: CoreMessage, handle?: net.Socket) => {
+function listen({ name, host, port, mode }: ListenMessage): void {
+  const listener = net.createServer((socket) => void accept(socket, mode));
+  listener.maxConnections = 20_000;
+  listener.once('error', (err: NodeJS.ErrnoException) => process.send?.({ type: 'listen-failed', name, port, code: err.code, message: err.message }));
+  listener.listen({ host, port }, () => {
+    listeners.push(listener);
+    process.send?.({ type: 'listening', name, port: (listener.address() as net.AddressInfo).port });
+  });
+}
+
+process.on('message', (message: CoreMessage) => {
   if (message.type === 'settings') {
     settings = message;
-    log = pino({ level: settings.logLevel, timestamp: pino.stdTimeFunctions.isoTime }).child({ worker: process.pid });
+    log = pino({ level: settings.logLevel }, toCore);
     if (settings.certificate) secureContext = tls.createSecureContext({ ...settings.certificate, minVersion: 'TLSv1.2' });
-  } else if (message.type === 'connection' && handle) {
-    void accept(handle, message.mode);
+  } else if (message.type === 'listen') {
+    listen(message);
+  } else if (message.type === 'unlisten') {
+    for (const listener of listeners.splice(0)) listener.close();
   } else if (message.type === 'stop') {
+    for (const listener of listeners.splice(0)) listener.close();
     // The core has ended every stream; leave when their sockets have closed (or after a grace period).
     stopping = true;
     if (connections.size === 0) process.exit(0);
     setTimeout(() => process.exit(0), 5000).unref();
   }
 });
+
+// Messages sent before this module ran (ES modules load asynchronously) would be lost: the core waits for this.
+process.send?.({ type: 'ready' });

@@ -1,19 +1,20 @@
 // Network workers (config: network_workers): child processes that carry the client connections, so that socket
-// I/O and TLS run on other cores while this process runs the XMPP streams. The core accepts each connection and
-// hands the socket to a worker in turn; from then on the worker's pipe carries its bytes both ways in frames
-// (worker-link.ts), and the stream here sees an ordinary Connection. All account state stays in this process.
-import { fork, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
+// I/O and TLS run on other cores while this process runs the XMPP streams. The workers accept from shared
+// listening sockets; each worker's pipe carries its connections' bytes both ways in frames (worker-link.ts), and
+// the stream here sees an ordinary Connection. All account state stays in this process.
+import type { ChildProcess } from 'node:child_process';
+import cluster from 'node:cluster';
+import type net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../core/logger.js';
 import type { Server } from '../core/server.js';
 import type { ChannelBindingType } from '../core/sasl/index.js';
-import { ClientStream, type Connection } from '../core/stream/c2s.js';
-import { listen } from './tcp.js';
-import type { ConnectionMessage, WorkerSettings } from './network-worker.js';
+import { ClientStream, UNREAD_LIMIT_TEXT, type Connection } from '../core/stream/c2s.js';
+import type { WorkerSettings } from './network-worker.js';
 import { CLOSED, END, FrameReader, FrameWriter, OPENED, OVERFLOWED, RECEIVED, SECURED, SEND, START_TLS, type ConnectionInfo, type TlsInfo } from './worker-link.js';
 
 const WORKER_SCRIPT = fileURLToPath(new URL('./network-worker.js', import.meta.url));
+const LEVEL_NAMES: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 /** A worker that dies is started again, but not in a loop: at most this many restarts per minute. */
 const MAX_RESTARTS_PER_MINUTE = 5;
 
@@ -25,7 +26,9 @@ class RemoteConnection implements Connection {
   stream!: ClientStream;
   private overflowed = false;
   private tls: TlsInfo | null;
-  private tlsStarted: { resolve: () => void; reject: (err: Error) => void } | null = null;
+  private tlsStarted: { resolve: () => void; reject: (err: Error) => void; done: Promise<void> } | null = null;
+  /** Bytes that came after the TLS handshake, kept until the stream has taken the upgrade (see secured()). */
+  private afterHandshake: Buffer[] | null = null;
 
   constructor(
     private link: WorkerLink,
@@ -53,7 +56,16 @@ class RemoteConnection implements Connection {
 
   startTls(): Promise<void> {
     this.link.writer.push(this.id, START_TLS);
-    return new Promise((resolve, reject) => (this.tlsStarted = { resolve, reject }));
+    let resolve!: () => void;
+    let reject!: (err: Error) => void;
+    const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+    this.tlsStarted = { resolve, reject, done };
+    return done;
+  }
+
+  received(chunk: Buffer): void {
+    if (this.afterHandshake) this.afterHandshake.push(chunk);
+    else this.stream.receive(chunk);
   }
 
   end(): void {
@@ -72,12 +84,25 @@ class RemoteConnection implements Connection {
   secured(info: TlsInfo): void {
     this.tls = info;
     this.secure = true;
-    this.tlsStarted?.resolve();
+    if (!this.tlsStarted) return;
+    // The client's first bytes over TLS can come in the same read as this frame. The stream leaves its
+    // 'starting-tls' state in a continuation of startTls()'s promise; this one was attached after it, so it runs
+    // after it, and only then are those bytes handed over.
+    const { resolve, done } = this.tlsStarted;
     this.tlsStarted = null;
+    this.afterHandshake = [];
+    resolve();
+    void done.then(() => {
+      const chunks = this.afterHandshake ?? [];
+      this.afterHandshake = null;
+      for (const chunk of chunks) this.stream.receive(chunk);
+    });
   }
 
+  /** The worker's queue for this client passed the limit: close now rather than at the next write. */
   overflow(): void {
     this.overflowed = true;
+    this.stream.close('policy-violation', UNREAD_LIMIT_TEXT);
   }
 
   closed(): void {
@@ -101,11 +126,13 @@ class WorkerLink {
     this.writer = new FrameWriter(pipe);
     pipe.on('data', (chunk: Buffer) => this.reader.feed(chunk));
     pipe.on('error', (err) => server.log.debug({ err }, 'network worker pipe error'));
+    // The pipe closes when the worker dies, usually before its exit is reported.
+    pipe.on('close', () => this.lost());
   }
 
   private onFrame(id: number, kind: number, payload: Buffer): void {
     if (kind === RECEIVED) {
-      this.connections.get(id)?.stream.receive(payload);
+      this.connections.get(id)?.received(payload);
       return;
     }
     if (kind === OPENED) {
@@ -123,6 +150,10 @@ class WorkerLink {
     else if (kind === OVERFLOWED) connection.overflow();
   }
 
+  send(message: object): void {
+    if (this.child.connected) this.child.send(message);
+  }
+
   /** The worker died: its clients lost their connections. */
   lost(): void {
     const connections = [...this.connections.values()];
@@ -136,9 +167,19 @@ export interface NetworkWorkersOptions {
   settings: WorkerSettings;
 }
 
+/** A client listener opened in every worker. */
+export interface WorkerListener {
+  name: string;
+  host: string;
+  port: number;
+  mode: 'starttls' | 'direct-tls';
+}
+
+type WorkerReply = { type: 'ready' } | { type: 'log'; line: string } | { type: 'listening'; name: string; port: number } | { type: 'listen-failed'; name: string; port: number; code?: string; message: string };
+
 export class NetworkWorkers {
-  private links: WorkerLink[] = [];
-  private next = 0;
+  private links = new Set<WorkerLink>();
+  private listeners: WorkerListener[] = [];
   private stopping = false;
   private restarts: number[] = [];
   private log: Logger;
@@ -150,68 +191,91 @@ export class NetworkWorkers {
     this.log = server.log.child({ component: 'network-workers' });
   }
 
-  async start(): Promise<void> {
-    await Promise.all(Array.from({ length: this.options.count }, (_, slot) => this.spawn(slot)));
+  /** Starts the workers, each listening on every listener; resolves with the ports bound (for port 0). */
+  async start(listeners: WorkerListener[]): Promise<Record<string, number>> {
+    this.listeners = listeners;
+    // The first worker binds the ports (and reports EADDRINUSE and the like); the others share its sockets.
+    const ports = await this.spawn();
+    await Promise.all(Array.from({ length: this.options.count - 1 }, () => this.spawn()));
+    return ports;
   }
 
-  private async spawn(slot: number): Promise<void> {
-    const child = fork(WORKER_SCRIPT, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'] });
-    const link = new WorkerLink(this.server, child);
-    this.links[slot] = link;
-    child.on('exit', (code, signal) => {
+  private async spawn(): Promise<Record<string, number>> {
+    // node:cluster lets every worker accept from the same listening sockets, without the connections passing
+    // through this process (SCHED_NONE: the kernel hands each connection to one waiting worker). Workers log
+    // through this process (the 'log' replies); only a crash's trace goes to stderr.
+    cluster.schedulingPolicy = cluster.SCHED_NONE;
+    cluster.setupPrimary({ exec: WORKER_SCRIPT, args: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc', 'pipe'] });
+    const worker = cluster.fork();
+    const link = new WorkerLink(this.server, worker.process);
+    this.links.add(link);
+    const waiting = new Map<string, { resolve: (port: number) => void; reject: (err: Error) => void }>();
+    let ready!: () => void;
+    let exited = false;
+    const isReady = new Promise<void>((resolve) => (ready = resolve));
+    worker.on('message', (reply: WorkerReply) => {
+      if (reply.type === 'ready') ready();
+      else if (reply.type === 'log') this.relayLog(worker.process.pid ?? 0, reply.line);
+      else if (reply.type === 'listening') waiting.get(reply.name)?.resolve(reply.port);
+      else if (reply.type === 'listen-failed') waiting.get(reply.name)?.reject(Object.assign(new Error(reply.message), { code: reply.code, port: reply.port }));
+    });
+    worker.on('exit', (code, signal) => {
       link.lost();
-      if (this.stopping) return;
-      this.log.error({ pid: child.pid, code, signal }, 'a network worker exited; its clients were disconnected');
-      const now = Date.now();
-      this.restarts = this.restarts.filter((t) => now - t < 60_000);
-      if (this.restarts.length >= MAX_RESTARTS_PER_MINUTE) {
-        this.log.error('network workers keep exiting: not starting another; connections go to the others');
-        this.links.splice(this.links.indexOf(link), 1);
-        return;
-      }
-      this.restarts.push(now);
-      void this.spawn(this.links.indexOf(link));
+      this.links.delete(link);
+      for (const { reject } of waiting.values()) reject(new Error(`the network worker exited (${signal ?? code})`));
+      exited = true;
+      ready();
+      if (!this.stopping) this.replace(worker.process.pid, code, signal);
     });
-    await new Promise<void>((resolve, reject) => {
-      child.once('spawn', resolve);
-      child.once('error', reject);
-    });
-    child.send({ type: 'settings', ...this.options.settings });
+    await isReady;
+    if (exited) throw new Error('a network worker exited while starting');
+    link.send({ type: 'settings', ...this.options.settings });
+    const ports: Record<string, number> = {};
+    for (const listener of this.listeners) {
+      ports[listener.name] = await new Promise<number>((resolve, reject) => {
+        waiting.set(listener.name, { resolve, reject });
+        link.send({ type: 'listen', ...listener });
+      });
+    }
+    return ports;
   }
 
-  /** Hands an accepted socket (accepted paused: nothing read here) to the next worker. */
-  dispatch(socket: net.Socket, mode: ConnectionMessage['mode']): void {
-    if (this.links.length === 0 || this.server.isShuttingDown) {
-      socket.destroy();
+  private replace(pid: number | undefined, code: number | null, signal: string | null): void {
+    this.log.error({ pid, code, signal }, 'a network worker exited; its clients were disconnected');
+    const now = Date.now();
+    this.restarts = this.restarts.filter((t) => now - t < 60_000);
+    if (this.restarts.length >= MAX_RESTARTS_PER_MINUTE) {
+      this.log.error('network workers keep exiting: not starting another; the others carry the connections');
       return;
     }
-    const link = this.links[this.next++ % this.links.length];
-    const message: ConnectionMessage = { type: 'connection', mode };
-    link.child.send(message, socket, (err) => {
-      if (err) socket.destroy();
-    });
+    this.restarts.push(now);
+    this.spawn().catch((err: unknown) => this.log.error({ err }, 'could not start a network worker'));
+  }
+
+  private relayLog(worker: number, line: string): void {
+    const { level, msg, time: _time, pid: _pid, hostname: _hostname, ...fields } = JSON.parse(line) as { level: number; msg?: string; [key: string]: unknown };
+    this.log[LEVEL_NAMES[level] ?? 'info']({ ...fields, worker }, msg ?? '');
+  }
+
+  /** Stops accepting: each worker closes its listeners (the sockets close with the last of them). */
+  stopListening(): void {
+    for (const link of this.links) link.send({ type: 'unlisten' });
   }
 
   /** After the streams have closed: the workers leave once their sockets are closed. */
   async stop(): Promise<void> {
     this.stopping = true;
     await Promise.all(
-      this.links.map(
+      [...this.links].map(
         (link) =>
           new Promise<void>((resolve) => {
-            if (link.child.exitCode !== null || link.child.signalCode !== null) return resolve();
-            link.child.once('exit', () => resolve());
-            link.child.send({ type: 'stop' });
-            setTimeout(() => link.child.kill('SIGKILL'), 10_000).unref();
+            const child = link.child;
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            child.once('exit', () => resolve());
+            link.send({ type: 'stop' });
+            setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
           }),
       ),
     );
   }
-}
-
-/** Listens like listenTcp, but each accepted socket goes to a network worker. */
-export async function listenForWorkers(workers: NetworkWorkers, options: { host: string; port: number; mode: ConnectionMessage['mode'] }): Promise<net.Server> {
-  const listener = net.createServer({ pauseOnConnect: true }, (socket) => workers.dispatch(socket, options.mode));
-  await listen(listener, options.host, options.port);
-  return listener;
 }

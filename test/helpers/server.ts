@@ -78,6 +78,15 @@ async function testStorage(dataDir: string): Promise<{ yaml: string; drop(): Pro
   };
 }
 
+/**
+ * With QUIRE_TEST_NETWORK_WORKERS=N the servers carry their client connections in N network worker processes
+ * (npm test runs the transport-heavy files once that way), unless a test sets network_workers itself.
+ */
+function networkWorkersYaml(extra = ''): string {
+  const workers = process.env.QUIRE_TEST_NETWORK_WORKERS;
+  return workers && !/^network_workers:/m.test(extra) ? `network_workers: ${Number(workers)}` : '';
+}
+
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'quire-test-'));
   const storage = await testStorage(dataDir);
@@ -91,6 +100,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     '  https: { host: 127.0.0.1, port: 0 }',
     `tls: { required: ${options.tlsRequired ?? true} }`,
     storage.yaml,
+    networkWorkersYaml(options.extra),
     'log: { level: debug, format: json }',
     options.modules ?? 'modules:\n  roster:\n  presence:\n  disco:\n  ping:\n  version:\n  time:\n  register: { registrations_per_hour: 0 }',
     options.extra ?? '',

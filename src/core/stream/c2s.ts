@@ -85,6 +85,8 @@ const MAX_AUTH_ATTEMPTS = 5;
  * still reach the mechanisms that work for them.
  */
 const MAX_SASL_EXCHANGES = 15;
+/** The stream error text for a client that stopped reading its replies. */
+export const UNREAD_LIMIT_TEXT = 'too much unread data queued for this client';
 /** Elements that may queue up while an asynchronous step (SASL, bind) is running. */
 const MAX_PENDING_ELEMENTS = 64;
 
@@ -510,7 +512,7 @@ export class ClientStream implements Closable {
   write(data: string): void {
     if (this.state !== 'bound') return;
     if (this.connection.bufferedBytes > this.server.options.limits.maxOutboundBuffer) {
-      return this.close('policy-violation', 'too much unread data queued for this client');
+      return this.close('policy-violation', UNREAD_LIMIT_TEXT);
     }
     this.connection.write(data);
   }
