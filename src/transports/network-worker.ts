@@ -4,7 +4,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import pino from 'pino';
-import { TcpConnection, type ConnectionSink } from './tcp.js';
+import { serverEndPointOf, TcpConnection, type ConnectionSink } from './tcp.js';
 import { CLOSED, END, FrameReader, FrameWriter, OPENED, OVERFLOWED, RECEIVED, SECURED, SEND, START_TLS, type ConnectionInfo, type TlsInfo } from './worker-link.js';
 
 /** The first message from the core: what every connection needs. */
@@ -28,6 +28,7 @@ export const LINK_FD = 4;
 
 let settings: WorkerSettings;
 let secureContext: tls.SecureContext | null = null;
+let serverEndPoint: Buffer | null = null;
 /** Log records go to the core, which writes them where its own go (its log destination and settings). */
 const toCore = { write: (line: string) => process.send?.({ type: 'log', line }) };
 let log: pino.Logger = pino({ level: 'info' }, toCore);
@@ -85,7 +86,7 @@ function tlsInfo(socket: TcpConnection): TlsInfo {
 }
 
 async function accept(socket: net.Socket, mode: ListenMessage['mode']): Promise<void> {
-  const connection = new TcpConnection(socket, settings.limits, log, secureContext);
+  const connection = new TcpConnection(socket, settings.limits, log, secureContext, serverEndPoint);
   const id = nextId++;
   const forwarded = new Forwarded(id, connection);
   if (mode === 'direct-tls') {
@@ -151,7 +152,10 @@ process.on('message', (message: CoreMessage) => {
   if (message.type === 'settings') {
     settings = message;
     log = pino({ level: settings.logLevel }, toCore);
-    if (settings.certificate) secureContext = tls.createSecureContext({ ...settings.certificate, minVersion: 'TLSv1.2' });
+    if (settings.certificate) {
+      secureContext = tls.createSecureContext({ ...settings.certificate, minVersion: 'TLSv1.2' });
+      serverEndPoint = serverEndPointOf(settings.certificate.cert);
+    }
   } else if (message.type === 'listen') {
     listen(message);
   } else if (message.type === 'unlisten') {

@@ -4,7 +4,7 @@
 // the stream here sees an ordinary Connection. All account state stays in this process.
 import type { ChildProcess } from 'node:child_process';
 import cluster from 'node:cluster';
-import type net from 'node:net';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../core/logger.js';
 import type { Server } from '../core/server.js';
@@ -14,6 +14,18 @@ import type { WorkerSettings } from './network-worker.js';
 import { CLOSED, END, FrameReader, FrameWriter, OPENED, OVERFLOWED, RECEIVED, SECURED, SEND, START_TLS, type ConnectionInfo, type TlsInfo } from './worker-link.js';
 
 const WORKER_SCRIPT = fileURLToPath(new URL('./network-worker.js', import.meta.url));
+/** A port nothing listens on now (the kernel's choice for port 0). */
+async function freePort(host: string): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen({ host, port: 0 }, () => resolve());
+  });
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
 const LEVEL_NAMES: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 /** A worker that dies is started again, but not in a loop: at most this many restarts per minute. */
 const MAX_RESTARTS_PER_MINUTE = 5;
@@ -193,11 +205,30 @@ export class NetworkWorkers {
 
   /** Starts the workers, each listening on every listener; resolves with the ports bound (for port 0). */
   async start(listeners: WorkerListener[]): Promise<Record<string, number>> {
-    this.listeners = listeners;
-    // The first worker binds the ports (and reports EADDRINUSE and the like); the others share its sockets.
-    const ports = await this.spawn();
-    await Promise.all(Array.from({ length: this.options.count - 1 }, () => this.spawn()));
-    return ports;
+    // node:cluster shares one socket per address and port among the workers of this process, so port 0 would
+    // give every server in it (tests start several) the same socket. A free port is chosen here instead; should
+    // another program take it first, the next one is tried.
+    for (let attempt = 1; ; attempt++) {
+      const picked = new Set<string>();
+      this.listeners = await Promise.all(
+        listeners.map(async (listener) => {
+          if (listener.port !== 0) return listener;
+          picked.add(listener.name);
+          return { ...listener, port: await freePort(listener.host) };
+        }),
+      );
+      try {
+        // The first worker binds the ports (and reports EADDRINUSE and the like); the others share its sockets.
+        const ports = await this.spawn();
+        await Promise.all(Array.from({ length: this.options.count - 1 }, () => this.spawn()));
+        return ports;
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException & { listener?: string };
+        if (e.code !== 'EADDRINUSE' || !picked.has(e.listener ?? '') || attempt === 5) throw err;
+        await this.stop();
+        this.stopping = false;
+      }
+    }
   }
 
   private async spawn(): Promise<Record<string, number>> {
@@ -217,7 +248,7 @@ export class NetworkWorkers {
       if (reply.type === 'ready') ready();
       else if (reply.type === 'log') this.relayLog(worker.process.pid ?? 0, reply.line);
       else if (reply.type === 'listening') waiting.get(reply.name)?.resolve(reply.port);
-      else if (reply.type === 'listen-failed') waiting.get(reply.name)?.reject(Object.assign(new Error(reply.message), { code: reply.code, port: reply.port }));
+      else if (reply.type === 'listen-failed') waiting.get(reply.name)?.reject(Object.assign(new Error(reply.message), { code: reply.code, port: reply.port, listener: reply.name }));
     });
     worker.on('exit', (code, signal) => {
       link.lost();

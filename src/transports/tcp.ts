@@ -4,7 +4,8 @@ import tls from 'node:tls';
 import { ClientStream, type Connection } from '../core/stream/c2s.js';
 import type { Logger } from '../core/logger.js';
 import type { Server } from '../core/server.js';
-import { tlsChannelBinding, tlsChannelBindingTypes, type ChannelBindingType } from '../core/sasl/index.js';
+import { X509Certificate } from 'node:crypto';
+import { serverEndPointBinding, tlsChannelBinding, type ChannelBindingType } from '../core/sasl/index.js';
 
 export interface TcpListenerOptions {
   host: string;
@@ -40,8 +41,7 @@ export class TcpConnection implements Connection {
   private throttled = false;
   /** Reading paused from outside (a network worker whose link to the core is backed up). */
   private held = false;
-  private cbCache = new Map<ChannelBindingType, Buffer | null>();
-  private cbTypes: ChannelBindingType[] | null = null;
+  private exporterBinding: Buffer | null | undefined;
   readonly remoteAddress: string;
   secure: boolean;
   stream!: ConnectionSink;
@@ -51,6 +51,8 @@ export class TcpConnection implements Connection {
     private limits: RateLimit,
     private log: Logger,
     private secureContext: tls.SecureContext | null,
+    /** tls-server-end-point data of the certificate this connection's TLS uses (serverEndPointOf), or null. */
+    private serverEndPoint: Buffer | null,
   ) {
     this.socket = socket;
     this.secure = socket instanceof tls.TLSSocket;
@@ -158,8 +160,7 @@ export class TcpConnection implements Connection {
     this.attach(secured);
     raw.on('error', this.onError);
     this.secure = true;
-    this.cbCache.clear();
-    this.cbTypes = null;
+    this.exporterBinding = undefined;
     await new Promise<void>((resolve, reject) => {
       secured.once('secure', resolve);
       secured.once('error', reject);
@@ -175,23 +176,34 @@ export class TcpConnection implements Connection {
 
   channelBinding(type: ChannelBindingType): Buffer | null {
     if (!(this.socket instanceof tls.TLSSocket)) return null;
-    if (!this.cbCache.has(type)) this.cbCache.set(type, tlsChannelBinding(this.socket, type));
-    return this.cbCache.get(type)!;
+    if (type === 'tls-server-end-point') return this.serverEndPoint;
+    if (this.exporterBinding === undefined) this.exporterBinding = tlsChannelBinding(this.socket, 'tls-exporter');
+    return this.exporterBinding;
   }
 
   channelBindingTypes(): ChannelBindingType[] {
     if (!(this.socket instanceof tls.TLSSocket)) return [];
-    this.cbTypes ??= tlsChannelBindingTypes(this.socket);
-    return this.cbTypes;
+    const types: ChannelBindingType[] = [];
+    if (this.socket.getProtocol() === 'TLSv1.3') types.push('tls-exporter');
+    if (this.serverEndPoint) types.push('tls-server-end-point');
+    return types;
   }
 }
 
-function accept(server: Server, socket: net.Socket, secureContext: tls.SecureContext | null): void {
+/**
+ * RFC 5929 tls-server-end-point data of a PEM certificate (its first, the server's own): the same for every
+ * connection, so worked out once per listener rather than read back from each TLS socket.
+ */
+export function serverEndPointOf(certificatePem: string): Buffer | null {
+  return serverEndPointBinding(Buffer.from(new X509Certificate(certificatePem).raw));
+}
+
+function accept(server: Server, socket: net.Socket, secureContext: tls.SecureContext | null, serverEndPoint: Buffer | null): void {
   if (server.isShuttingDown) {
     socket.destroy();
     return;
   }
-  const connection = new TcpConnection(socket, server.options.limits, server.log, secureContext);
+  const connection = new TcpConnection(socket, server.options.limits, server.log, secureContext, serverEndPoint);
   connection.stream = new ClientStream(server, connection);
   connection.attach(socket);
 }
@@ -199,15 +211,16 @@ function accept(server: Server, socket: net.Socket, secureContext: tls.SecureCon
 /** Starts listening; resolves with the bound net.Server once it accepts connections. */
 export async function listenTcp(server: Server, options: TcpListenerOptions): Promise<net.Server> {
   let listener: net.Server;
+  const serverEndPoint = options.certificate ? serverEndPointOf(options.certificate.cert) : null;
   if (options.mode === 'direct-tls') {
     if (!options.secureContext || !options.certificate) throw new Error('direct TLS needs a certificate');
     const context = options.secureContext;
     // One certificate for every name, with or without SNI.
-    listener = tls.createServer({ cert: options.certificate.cert, key: options.certificate.key, minVersion: 'TLSv1.2', ALPNProtocols: ['xmpp-client'] }, (socket) => accept(server, socket, context));
+    listener = tls.createServer({ cert: options.certificate.cert, key: options.certificate.key, minVersion: 'TLSv1.2', ALPNProtocols: ['xmpp-client'] }, (socket) => accept(server, socket, context, serverEndPoint));
     // A failed handshake is the client's problem; it must not reach the process.
     listener.on('tlsClientError', (err) => server.log.debug({ err }, 'TLS handshake failed'));
   } else {
-    listener = net.createServer((socket) => accept(server, socket, options.secureContext));
+    listener = net.createServer((socket) => accept(server, socket, options.secureContext, options.secureContext ? serverEndPoint : null));
   }
   listener.maxConnections = 20_000;
   await listen(listener, options.host, options.port);
