@@ -304,10 +304,11 @@ describe('registration of a logged-in account (XEP-0077 §3.2, §3.3)', () => {
     await server.createUser('mercutio', 'mercutio-password');
     const mercutio: XmppClient = await connectClient(server, 'mercutio', 'mercutio-password');
     const order: string[] = [];
-    const result = nextStanza(mercutio, (s) => s.is('iq') && s.attrs.id === 'remove-1').then((s) => {
-      order.push(`iq ${s.attrs.type}`);
-      return s;
+    // Recorded as the client parses them (both may come in one read): the wire order, not the order promises settle.
+    mercutio.on('stanza', (s) => {
+      if (s.is('iq') && s.attrs.id === 'remove-1') order.push(`iq ${s.attrs.type}`);
     });
+    const result = nextStanza(mercutio, (s) => s.is('iq') && s.attrs.id === 'remove-1');
     const closed = new Promise<string | undefined>((resolve) =>
       mercutio.on('error', (err: Error & { condition?: string }) => {
         order.push(`stream error ${err.condition}`);
