@@ -33,7 +33,8 @@ let serverEndPoint: Buffer | null = null;
 const toCore = { write: (line: string) => process.send?.({ type: 'log', line }) };
 let log: pino.Logger = pino({ level: 'info' }, toCore);
 const pipe = new net.Socket({ fd: LINK_FD, readable: true, writable: true });
-const writer = new FrameWriter(pipe);
+// The core reads slower than the clients write: stop reading the clients until the pipe drains.
+const writer = new FrameWriter(pipe, () => holdAll(true));
 const connections = new Map<number, Forwarded>();
 let nextId = 1;
 let holding = false;
@@ -50,8 +51,6 @@ class Forwarded implements ConnectionSink {
 
   receive(chunk: Buffer): void {
     writer.push(this.id, RECEIVED, chunk);
-    // The core reads slower than clients write: stop reading clients until the pipe drains.
-    if (!holding && writer.backedUp) holdAll(true);
   }
 
   disconnected(): void {
@@ -61,7 +60,7 @@ class Forwarded implements ConnectionSink {
   }
 
   send(data: Buffer): void {
-    this.connection.write(data.toString());
+    this.connection.write(data);
     if (!this.overflowed && this.connection.bufferedBytes > settings.limits.maxOutboundBuffer) {
       this.overflowed = true;
       writer.push(this.id, OVERFLOWED);
@@ -70,6 +69,7 @@ class Forwarded implements ConnectionSink {
 }
 
 function holdAll(on: boolean): void {
+  if (holding === on) return;
   holding = on;
   for (const forwarded of connections.values()) forwarded.connection.hold(on);
 }

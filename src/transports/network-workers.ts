@@ -135,7 +135,10 @@ class WorkerLink {
     readonly child: ChildProcess,
   ) {
     const pipe = child.stdio[4] as net.Socket;
-    this.writer = new FrameWriter(pipe);
+    // The worker is behind on writing to its clients: read nothing more from it (its clients then wait in turn)
+    // until it has caught up.
+    this.writer = new FrameWriter(pipe, () => pipe.pause());
+    pipe.on('drain', () => pipe.resume());
     pipe.on('data', (chunk: Buffer) => this.reader.feed(chunk));
     pipe.on('error', (err) => server.log.debug({ err }, 'network worker pipe error'));
     // The pipe closes when the worker dies, usually before its exit is reported.

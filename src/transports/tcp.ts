@@ -131,7 +131,7 @@ export class TcpConnection implements Connection {
     return this.socket.writableLength;
   }
 
-  write(data: string): void {
+  write(data: string | Buffer): void {
     if (this.socket.destroyed) return;
     // Writes made in the same tick leave in one packet.
     if (!this.corked) {

@@ -39,12 +39,14 @@ export class FrameWriter {
   private offset = 0;
   private scheduled = false;
 
-  constructor(private pipe: Socket) {}
-
-  /** True while the pipe has more queued than its high-water mark. */
-  get backedUp(): boolean {
-    return this.pipe.writableNeedDrain;
-  }
+  /**
+   * `backedUp` runs when a flush leaves more queued than the pipe's high-water mark: the other side is not keeping
+   * up, and the caller stops producing until the pipe's 'drain' (no queue here grows without bound).
+   */
+  constructor(
+    private pipe: Socket,
+    private backedUp: () => void,
+  ) {}
 
   push(id: number, kind: number, payload?: string | Buffer): void {
     const size = payload === undefined ? 0 : typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
@@ -76,6 +78,7 @@ export class FrameWriter {
     this.chunks = [];
     if (this.pipe.destroyed) return;
     for (const chunk of chunks) this.pipe.write(chunk);
+    if (this.pipe.writableNeedDrain) this.backedUp();
   };
 }
 
