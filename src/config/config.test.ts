@@ -345,3 +345,13 @@ test('createLogger pretty-prints synchronously', () => {
   // Synchronous: the line is there without waiting for a worker thread.
   assert.match(sink.text(), /DEBUG.*negotiating stream/);
 });
+
+test('network_workers: 0 (one process) unless set; a count of processes from 0 to 64', () => {
+  assert.equal(load('hosts: [localhost]\n').config.network_workers, 0);
+  assert.equal(load('hosts: [localhost]\nnetwork_workers: 2\n').config.network_workers, 2);
+  assert.match(
+    configError(() => load('hosts: [localhost]\nnetwork_workers: two\n')),
+    /^quire\.yaml:2:18: network_workers: expected a number of processes from 0 to 64, got "two"\. Fix: write a number such as 1\./,
+  );
+  assert.match(configError(() => load('hosts: [localhost]\nnetwork_workers: 100\n')), /^quire\.yaml:2:18: network_workers: /);
+});

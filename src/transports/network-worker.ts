@@ -5,7 +5,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import pino from 'pino';
 import { serverEndPointOf, TcpConnection, type ConnectionSink } from './tcp.js';
-import { CLOSED, END, FrameReader, FrameWriter, OPENED, OVERFLOWED, RECEIVED, SECURED, SEND, START_TLS, type ConnectionInfo, type TlsInfo } from './worker-link.js';
+import { CLOSED, END, FrameReader, FrameWriter, LINK_FD, OPENED, OVERFLOWED, RECEIVED, SECURED, SEND, START_TLS, type ConnectionInfo, type TlsInfo } from './worker-link.js';
 
 /** The first message from the core: what every connection needs. */
 export interface WorkerSettings {
@@ -22,9 +22,6 @@ export interface ListenMessage {
   port: number;
   mode: 'starttls' | 'direct-tls';
 }
-
-/** The file descriptor of the pipe to the core (stdio slot 4; see NetworkWorkers). */
-export const LINK_FD = 4;
 
 let settings: WorkerSettings;
 let secureContext: tls.SecureContext | null = null;

@@ -11,20 +11,9 @@ import type { Server } from '../core/server.js';
 import type { ChannelBindingType } from '../core/sasl/index.js';
 import { ClientStream, UNREAD_LIMIT_TEXT, type Connection } from '../core/stream/c2s.js';
 import type { WorkerSettings } from './network-worker.js';
-import { CLOSED, END, FrameReader, FrameWriter, OPENED, OVERFLOWED, RECEIVED, SECURED, SEND, START_TLS, type ConnectionInfo, type TlsInfo } from './worker-link.js';
+import { CLOSED, END, FrameReader, FrameWriter, LINK_FD, OPENED, OVERFLOWED, RECEIVED, SECURED, SEND, START_TLS, type ConnectionInfo, type TlsInfo } from './worker-link.js';
 
 const WORKER_SCRIPT = fileURLToPath(new URL('./network-worker.js', import.meta.url));
-/** A port nothing listens on now (the kernel's choice for port 0). */
-async function freePort(host: string): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    probe.once('error', reject);
-    probe.listen({ host, port: 0 }, () => resolve());
-  });
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 const LEVEL_NAMES: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 /** A worker that dies is started again, but not in a loop: at most this many restarts per minute. */
@@ -134,7 +123,7 @@ class WorkerLink {
     private server: Server,
     readonly child: ChildProcess,
   ) {
-    const pipe = child.stdio[4] as net.Socket;
+    const pipe = child.stdio[LINK_FD] as net.Socket;
     // The worker is behind on writing to its clients: read nothing more from it (its clients then wait in turn)
     // until it has caught up.
     this.writer = new FrameWriter(pipe, () => pipe.pause());
@@ -239,7 +228,7 @@ export class NetworkWorkers {
     // through this process (SCHED_NONE: the kernel hands each connection to one waiting worker). Workers log
     // through this process (the 'log' replies); only a crash's trace goes to stderr.
     cluster.schedulingPolicy = cluster.SCHED_NONE;
-    cluster.setupPrimary({ exec: WORKER_SCRIPT, args: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc', 'pipe'] });
+    cluster.setupPrimary({ exec: WORKER_SCRIPT, args: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc', 'pipe'] }); // the 'pipe' is LINK_FD
     const worker = cluster.fork();
     const link = new WorkerLink(this.server, worker.process);
     this.links.add(link);
@@ -312,4 +301,16 @@ export class NetworkWorkers {
       ),
     );
   }
+}
+
+/** A port nothing listens on now (the kernel's choice for port 0). */
+async function freePort(host: string): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen({ host, port: 0 }, () => resolve());
+  });
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
 }

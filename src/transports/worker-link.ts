@@ -15,6 +15,9 @@ export const SEND = 16; // payload: UTF-8 text for the client
 export const START_TLS = 17; // upgrade after what was sent so far
 export const END = 18; // flush and close
 
+/** The pipe's place among a worker's stdio slots: 0-2 are the usual three, 3 is node's IPC channel. */
+export const LINK_FD = 4;
+
 const HEADER = 9;
 const BATCH = 64 * 1024;
 
