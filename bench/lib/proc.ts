@@ -19,22 +19,9 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A process and its descendants (a server with worker processes counts as all of them), from /proc. */
+/** A process and its descendants: a server with worker processes counts as all of them. */
 export function processTree(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const tree = [pid];
-  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]!) ?? []));
-  return tree;
+  return [pid, ...descendants(pid)];
 }
 
 /** Resident memory (VmRSS) of a process and its descendants, in KiB (0 when it is gone). */
