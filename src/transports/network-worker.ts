@@ -76,10 +76,12 @@ pipe.on('drain', () => {
 });
 
 function tlsInfo(socket: TcpConnection): TlsInfo {
-  const bindingTypes = socket.channelBindingTypes();
-  const bindings: Record<string, string | null> = {};
-  for (const type of bindingTypes) bindings[type] = socket.channelBinding(type)?.toString('base64') ?? null;
-  return { bindingTypes, bindings };
+  const bindings: TlsInfo['bindings'] = {};
+  for (const type of socket.channelBindingTypes()) {
+    const data = socket.channelBinding(type);
+    if (data) bindings[type] = data.toString('base64');
+  }
+  return { bindings };
 }
 
 async function accept(socket: net.Socket, mode: ListenMessage['mode']): Promise<void> {

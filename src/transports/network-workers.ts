@@ -6,6 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import cluster from 'node:cluster';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import pino from 'pino';
 import type { Logger } from '../core/logger.js';
 import type { Server } from '../core/server.js';
 import type { ChannelBindingType } from '../core/sasl/index.js';
@@ -15,7 +16,6 @@ import { CLOSED, END, FrameReader, FrameWriter, LINK_FD, OPENED, OVERFLOWED, REC
 
 const WORKER_SCRIPT = fileURLToPath(new URL('./network-worker.js', import.meta.url));
 
-const LEVEL_NAMES: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 /** A worker that dies is started again, but not in a loop: at most this many restarts per minute. */
 const MAX_RESTARTS_PER_MINUTE = 5;
 
@@ -25,7 +25,6 @@ class RemoteConnection implements Connection {
   secure: boolean;
   readonly canStartTlsInitially: boolean;
   stream!: ClientStream;
-  private overflowed = false;
   private tls: TlsInfo | null;
   private tlsStarted: { resolve: () => void; reject: (err: Error) => void; done: Promise<void> } | null = null;
   /** Bytes that came after the TLS handshake, kept until the stream has taken the upgrade (see secured()). */
@@ -46,9 +45,9 @@ class RemoteConnection implements Connection {
     return !this.secure && this.canStartTlsInitially;
   }
 
-  /** Unsent bytes live in the worker; it says when a client has fallen too far behind. */
+  /** Unsent bytes live in the worker, which says when a client has fallen too far behind (overflow()). */
   get bufferedBytes(): number {
-    return this.overflowed ? Number.POSITIVE_INFINITY : 0;
+    return 0;
   }
 
   write(data: string): void {
@@ -79,7 +78,7 @@ class RemoteConnection implements Connection {
   }
 
   channelBindingTypes(): ChannelBindingType[] {
-    return (this.tls?.bindingTypes ?? []) as ChannelBindingType[];
+    return Object.keys(this.tls?.bindings ?? {}) as ChannelBindingType[];
   }
 
   secured(info: TlsInfo): void {
@@ -102,7 +101,6 @@ class RemoteConnection implements Connection {
 
   /** The worker's queue for this client passed the limit: close now rather than at the next write. */
   overflow(): void {
-    this.overflowed = true;
     this.stream.close('policy-violation', UNREAD_LIMIT_TEXT);
   }
 
@@ -277,7 +275,8 @@ export class NetworkWorkers {
 
   private relayLog(worker: number, line: string): void {
     const { level, msg, time: _time, pid: _pid, hostname: _hostname, ...fields } = JSON.parse(line) as { level: number; msg?: string; [key: string]: unknown };
-    this.log[LEVEL_NAMES[level] ?? 'info']({ ...fields, worker }, msg ?? '');
+    const name = (pino.levels.labels[level] ?? 'info') as 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+    this.log[name]({ ...fields, worker }, msg ?? '');
   }
 
   /** Stops accepting: each worker closes its listeners (the sockets close with the last of them). */

@@ -2,6 +2,7 @@
 // connections. A frame is [connection id: u32][kind: u8][length: u32][payload]. Frames written in one tick leave
 // in one pipe write, so the core makes a few system calls per tick instead of one per client socket.
 import type { Socket } from 'node:net';
+import type { ChannelBindingType } from '../core/sasl/index.js';
 
 /** Worker → core. */
 export const OPENED = 1; // payload: JSON ConnectionInfo
@@ -22,9 +23,8 @@ const HEADER = 9;
 const BATCH = 64 * 1024;
 
 export interface TlsInfo {
-  /** Channel binding types the TLS session supports, and their data (base64; null where it has none). */
-  bindingTypes: string[];
-  bindings: Record<string, string | null>;
+  /** The channel binding data the TLS session has (base64), by type: its keys are the types it supports. */
+  bindings: Partial<Record<ChannelBindingType, string>>;
 }
 
 export interface ConnectionInfo {
